@@ -1,0 +1,3 @@
+"""PaperRadar: daily arXiv triage for researchers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""Entry point for `python -m paperradar`."""
+
+from paperradar.cli import main
+
+main()
