@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from paperradar.errors import ConfigError
 
@@ -57,3 +57,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def row_id(row: SQLModel) -> int:
+    """Return a row's primary key, flushing first; a row without one is a bug."""
+    session = Session.object_session(row)
+    if session is not None:
+        session.flush()
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise RuntimeError(f"{type(row).__name__} has no id after flush")
+    return value
