@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,6 +27,7 @@ from pydantic_settings import (
 from paperradar.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("paperradar.yaml")
+ARXIV_MIN_DELAY_SECONDS = 3.0
 
 
 class Section(BaseModel):
@@ -28,13 +39,40 @@ class Section(BaseModel):
 class ArxivSettings(Section):
     """Where announcements come from and how politely arXiv is asked."""
 
-    categories: list[str] = Field(default_factory=lambda: ["cs.CL", "cs.LG", "cs.AI"])
+    categories: list[str] = Field(default_factory=lambda: ["cs.CL", "cs.LG", "cs.AI"], min_length=1)
     rss_url: str = "https://rss.arxiv.org/rss/{categories}"
-    timeout_seconds: float = 60.0
+    # A saved RSS, API Atom or JSONL (optionally gzipped) file read instead of the network.
+    feed_file: Path | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    rss_num_retries: int = Field(default=3, ge=0)
+    # urllib3's exponential backoff factor between RSS retries; Retry-After wins when sent.
+    rss_backoff_seconds: float = Field(default=2.0, ge=0)
+    api_url: str = "https://export.arxiv.org/api/query"
     # arXiv asks for at most one request every 3 seconds; the `arxiv` client enforces it.
-    api_delay_seconds: float = Field(default=3.0, ge=3.0)
+    api_delay_seconds: float = Field(default=3.0, ge=0)
     api_num_retries: int = Field(default=3, ge=0)
     api_page_size: int = Field(default=100, ge=1, le=2000)
+
+    @model_validator(mode="after")
+    def _polite_to_arxiv(self) -> ArxivSettings:
+        host = urlsplit(self.api_url).hostname or ""
+        if self.api_delay_seconds < ARXIV_MIN_DELAY_SECONDS and not _is_loopback(host):
+            raise ValueError(
+                f"arxiv.api_delay_seconds is {self.api_delay_seconds:g} but arXiv asks for at "
+                f"most one API request every {ARXIV_MIN_DELAY_SECONDS:g} seconds: set "
+                f"PAPERRADAR_ARXIV__API_DELAY_SECONDS to {ARXIV_MIN_DELAY_SECONDS:g} or more "
+                f"(only a loopback api_url, such as a test server, may go lower)"
+            )
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class EmbeddingSettings(Section):
@@ -56,6 +94,8 @@ class LLMSettings(Section):
     timeout_seconds: float = 120.0
     max_retries: int = Field(default=3, ge=0)
     concurrency: int = Field(default=4, ge=1)
+    # Provider-specific request fields sent as they are, e.g. {"enable_thinking": false} for Qwen3.
+    extra_body: dict[str, JsonValue] | None = None
 
     @property
     def enabled(self) -> bool:
