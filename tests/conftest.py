@@ -1,4 +1,4 @@
-"""Shared fixtures: settings on tmp_path, a migrated database per backend, arXiv files, the model."""
+"""Shared fixtures: settings on tmp_path, a migrated database per backend, arXiv files, a model."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from support.openai_api import ChatServer, load_bilingual_day
 
+from paperradar.context import Context
 from paperradar.embeddings import Embedder
-from paperradar.settings import EmbeddingSettings, Settings
+from paperradar.profiles import load_profiles
+from paperradar.settings import EmbeddingSettings, LLMSettings, Settings
 from paperradar.store import create_db_engine, migrate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -94,3 +99,53 @@ def engine(settings: Settings) -> Iterator[Engine]:
 def embedder() -> Embedder:
     """The real bundled all-MiniLM-L6-v2, loaded once per test session on the CPU."""
     return Embedder(EmbeddingSettings(device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def _openai_httpserver() -> Iterator[HTTPServer]:
+    """One threaded loopback HTTP server for the OpenAI-compatible fakes of a test session."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def chat_server(_openai_httpserver: HTTPServer) -> Iterator[ChatServer]:
+    """A loopback OpenAI-compatible chat-completions server with nothing scripted yet."""
+    _openai_httpserver.clear()
+    yield ChatServer(_openai_httpserver)
+    _openai_httpserver.clear()
+
+
+@pytest.fixture
+def llm_settings(chat_server: ChatServer) -> LLMSettings:
+    """LLM settings pointing at the loopback server: quick timeouts, one client retry."""
+    return LLMSettings(
+        base_url=chat_server.base_url,
+        model="qwen-test",
+        timeout_seconds=5.0,
+        max_retries=1,
+        concurrency=4,
+    )
+
+
+@pytest.fixture(scope="session")
+def bilingual_day(arxiv_fixtures: Path) -> list[dict[str, Any]]:
+    """A real day (cs.CL, 2025-10-15) of upstream Chinese AI summaries beside their abstracts."""
+    return load_bilingual_day(
+        arxiv_fixtures / "corpus" / "bilingual_zh_ai_summaries_cs_CL_2025-10-15.jsonl"
+    )
+
+
+@pytest.fixture
+def context(settings: Settings, engine: Engine, embedder: Embedder) -> Context:
+    """A pipeline Context on the test database with the repository's profiles and no LLM."""
+    return Context(
+        settings=settings,
+        engine=engine,
+        profiles=load_profiles(settings.profiles_dir),
+        embedder=embedder,
+        llm=None,
+    )

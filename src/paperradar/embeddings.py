@@ -186,4 +186,3 @@ def run(ctx: Context, day: date) -> StageReport:
         written = embed_missing(session, ctx.embedder, papers)
     logger.info("embed: %d new vector(s), %d cached", written, len(papers) - written)
     return StageReport("embed", written=written, details={"cached": len(papers) - written})
-

@@ -1,12 +1,242 @@
-"""LLMClient over any OpenAI-compatible endpoint (being written: see helper B's task)."""
+"""LLMClient: JSON replies checked by a pydantic contract, from any OpenAI-compatible endpoint."""
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import BaseModel, ValidationError
+
+from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableError
 from paperradar.settings import LLMSettings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+# A local server (vLLM, Ollama) needs no key, but the openai client insists on one.
+PLACEHOLDER_API_KEY = "not-needed"
+REPAIR_REQUEST = (
+    "Your reply did not satisfy the output contract: {problems}. "
+    "Reply again with only the corrected JSON object: no prose, no code fences."
+)
+THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
+FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Completion(Generic[T]):
+    """A validated reply and what it cost, summed over every call it took."""
+
+    value: T
+    prompt_tokens: int
+    completion_tokens: int
+    calls: int
+
+
+def extract_json(reply: str) -> str:
+    """Return the JSON object inside a reply: drop reasoning blocks, code fences and prose."""
+    text = THINKING.sub("", reply).strip()
+    fenced = FENCE.search(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    start, end = text.find("{"), text.rfind("}")
+    return text[start : end + 1] if 0 <= start < end else text
+
+
+def describe_problems(error: ValidationError) -> str:
+    """Say what is wrong with a reply, by location and message, without echoing its content."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc']) or '(top)'}: {issue['msg']}"
+        for issue in error.errors(include_url=False, include_input=False)
+    )
+
+
+def response_format(settings: LLMSettings, schema: type[BaseModel]) -> dict[str, object] | None:
+    """Return the `response_format` to send for the configured JSON mode (None: send none)."""
+    if settings.json_mode == "none":
+        return None
+    if settings.json_mode == "json_object":
+        return {"type": "json_object"}
+    contract = schema.model_json_schema()
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": schema.__name__,
+            "schema": contract,
+            "strict": _is_closed(contract),
+        },
+    }
+
+
+def _is_closed(node: object) -> bool:
+    """Whether every object in a JSON schema forbids extra keys, as OpenAI's strict mode demands.
+
+    A `dict[str, X]` field is an open object, so a contract holding one is sent with strict off:
+    OpenAI rejects it otherwise, while vLLM and others constrain decoding with it all the same.
+    """
+    if isinstance(node, list):
+        return all(_is_closed(item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if node.get("type") == "object" and node.get("additionalProperties", True) is not False:
+        return False
+    return all(_is_closed(value) for value in node.values())
 
 
 class LLMClient:
-    """One OpenAI-compatible chat-completions client."""
+    """One OpenAI-compatible chat-completions endpoint; a provider is only its settings."""
 
     def __init__(self, settings: LLMSettings) -> None:
+        if not (settings.enabled and settings.model):
+            raise ConfigError(
+                "LLM not configured (set PAPERRADAR_LLM__BASE_URL and PAPERRADAR_LLM__MODEL)"
+            )
         self.settings = settings
+        self.model: str = settings.model
+        api_key = settings.api_key.get_secret_value() if settings.api_key else PLACEHOLDER_API_KEY
+        # The client retries 408/409/429/5xx and timeouts itself, honouring Retry-After.
+        self._client = openai.OpenAI(
+            base_url=settings.base_url,
+            api_key=api_key,
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+        )
+
+    def complete_json(
+        self,
+        system: str,
+        user: str,
+        schema: type[T],
+        *,
+        context: Mapping[str, object] | None = None,
+    ) -> Completion[T]:
+        """Ask for a JSON object satisfying `schema`; repair once, then raise LLMOutputError.
+
+        Args:
+            context: passed to the schema's validators (e.g. which topic keys must appear).
+        """
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        replies = [self._ask(messages, schema)]
+        try:
+            value = self._validate(replies[0], schema, context)
+        except ValidationError as error:
+            problems = describe_problems(error)
+            logger.info("reply fails %s (%s); asking once for a repair", schema.__name__, problems)
+            messages += [
+                {"role": "assistant", "content": _content(replies[0])},
+                {"role": "user", "content": REPAIR_REQUEST.format(problems=problems)},
+            ]
+            replies.append(self._ask(messages, schema))
+            try:
+                value = self._validate(replies[1], schema, context)
+            except ValidationError as second:
+                raise LLMOutputError(
+                    f"reply does not satisfy {schema.__name__} after one repair attempt: "
+                    f"{describe_problems(second)}"
+                ) from second
+        return Completion(
+            value=value,
+            prompt_tokens=sum(reply.usage.prompt_tokens for reply in replies if reply.usage),
+            completion_tokens=sum(
+                reply.usage.completion_tokens for reply in replies if reply.usage
+            ),
+            calls=len(replies),
+        )
+
+    def _ask(
+        self, messages: list[ChatCompletionMessageParam], schema: type[BaseModel]
+    ) -> ChatCompletion:
+        """Make one request (the client retries it) and reject refusals and cut-off replies."""
+        format_ = response_format(self.settings, schema)
+        try:
+            reply = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                temperature=self.settings.temperature,
+                response_format=format_ if format_ is not None else openai.omit,  # type: ignore[arg-type]
+                extra_body=self.settings.extra_body,
+            )
+        except openai.APIError as error:
+            raise _unavailable(error, self.settings) from error
+        if not reply.choices:
+            raise LLMOutputError(f"{self.settings.base_url} returned a reply with no choices")
+        choice = reply.choices[0]
+        if choice.message.refusal:
+            raise LLMOutputError(f"the model refused: {choice.message.refusal[:200]}")
+        if choice.finish_reason == "content_filter":
+            raise LLMOutputError("the provider's content filter stopped the reply")
+        if choice.finish_reason == "length":
+            raise LLMOutputError(
+                "the reply was cut off at the model's output-token limit (finish_reason=length); "
+                "use a model or server setting that allows longer replies"
+            )
+        return reply
+
+    @staticmethod
+    def _validate(
+        reply: ChatCompletion, schema: type[T], context: Mapping[str, object] | None
+    ) -> T:
+        return schema.model_validate_json(
+            extract_json(_content(reply)), context=dict(context) if context else None
+        )
+
+
+def _content(reply: ChatCompletion) -> str:
+    return reply.choices[0].message.content or ""
+
+
+def _unavailable(
+    error: openai.APIError, settings: LLMSettings
+) -> ConfigError | SourceUnavailableError:
+    """Turn what the openai client gave up on into an error that says what to do."""
+    where = f"LLM endpoint {settings.base_url}"
+    retries = f"after {settings.max_retries} retries"
+    if isinstance(error, openai.APITimeoutError):
+        return SourceUnavailableError(
+            f"{where} timed out ({settings.timeout_seconds:g} s per request) {retries} "
+            "(raise PAPERRADAR_LLM__TIMEOUT_SECONDS, or check the server's load)"
+        )
+    if isinstance(error, openai.APIConnectionError):
+        return SourceUnavailableError(
+            f"cannot reach {where} {retries}: {error} "
+            "(check PAPERRADAR_LLM__BASE_URL and that the server is running)"
+        )
+    if not isinstance(error, openai.APIStatusError):
+        return SourceUnavailableError(f"{where} sent an unreadable reply: {error}")
+    status = error.status_code
+    detail = _provider_message(error)
+    if status in (401, 403):
+        # Every request would fail the same way: stop the stage rather than record N failures.
+        return ConfigError(
+            f"{where} refused the API key (HTTP {status}: {detail}) (set PAPERRADAR_LLM__API_KEY)"
+        )
+    hints = {
+        400: "if it names response_format, set PAPERRADAR_LLM__JSON_MODE to json_object or none",
+        404: "check PAPERRADAR_LLM__MODEL, and that PAPERRADAR_LLM__BASE_URL ends in /v1",
+        429: "rate limited: lower PAPERRADAR_LLM__CONCURRENCY or raise PAPERRADAR_LLM__MAX_RETRIES",
+    }
+    hint = hints.get(status, "failed summaries are retried on the next run")
+    # The client retries these statuses itself; others fail on the first answer.
+    retried = status in (408, 409, 429) or status >= 500
+    after = f" after {settings.max_retries} retries" if retried else ""
+    return SourceUnavailableError(f"{where} answered HTTP {status}{after}: {detail} ({hint})")
+
+
+def _provider_message(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return str(message)[:300]
+    return json.dumps(body)[:300] if body is not None else error.message[:300]

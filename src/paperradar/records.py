@@ -1,4 +1,4 @@
-"""SQLModel tables: every record a stage writes, each under the key that makes re-runs idempotent."""
+"""SQLModel tables: every record a stage writes, under the key that makes re-runs idempotent."""
 
 from __future__ import annotations
 
