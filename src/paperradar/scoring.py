@@ -1,0 +1,157 @@
+"""The score stage: load the day's candidates, seeds and votes, score them, store Matches."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlmodel import Session, col, select
+
+from paperradar.embeddings import load_vectors
+from paperradar.feedback import topic_votes
+from paperradar.learning import Votes
+from paperradar.profiles import Profile
+from paperradar.records import Embedding, Match, Paper
+from paperradar.reports import StageReport
+from paperradar.store import session_scope
+from paperradar.topic_index import PaperVector, ScoredMatch, TopicIndex, vector_of, worth_keeping
+
+if TYPE_CHECKING:
+    from paperradar.context import Context
+
+logger = logging.getLogger(__name__)
+
+
+def _cached_vectors(session: Session, model: str, papers: Sequence[Paper]) -> dict[str, np.ndarray]:
+    """Return the stored vectors of those papers whose current text has one."""
+    current = {paper.arxiv_id: paper.text_sha for paper in papers}
+    rows = session.exec(
+        select(Embedding).where(
+            Embedding.model == model, col(Embedding.paper_id).in_(list(current))
+        )
+    )
+    return {
+        row.paper_id: np.frombuffer(row.vector, dtype=np.float32)
+        for row in rows
+        if current[row.paper_id] == row.text_sha
+    }
+
+
+def load_seeds(session: Session, model: str, profile: Profile) -> list[PaperVector]:
+    """Return the profile's seeds: stored text and vector, else inline text; others are skipped."""
+    rows = {
+        paper.arxiv_id: paper
+        for paper in session.exec(
+            select(Paper).where(col(Paper.arxiv_id).in_(sorted(profile.seed_ids)))
+        )
+    }
+    vectors = _cached_vectors(session, model, list(rows.values()))
+    seeds = []
+    for seed in profile.seed_papers:
+        row = rows.get(seed.id)
+        if row is not None:
+            seeds.append(PaperVector(seed.id, row.title, row.abstract, vectors.get(seed.id)))
+        elif seed.title and seed.abstract:
+            seeds.append(PaperVector(seed.id, seed.title, seed.abstract))
+        else:
+            logger.info("score: seed %s of %s has no text yet; skipped", seed.id, profile.name)
+    return seeds
+
+
+def candidates_of(session: Session, model: str, papers: Sequence[Paper]) -> list[PaperVector]:
+    """Pair stored papers with their cached vectors (the embed stage has run)."""
+    if not papers:
+        return []
+    vectors = load_vectors(session, model, papers)
+    return [
+        PaperVector(paper.arxiv_id, paper.title, paper.abstract, vector)
+        for paper, vector in zip(papers, vectors, strict=True)
+    ]
+
+
+def score_candidates(
+    session: Session, ctx: Context, profile: Profile, candidates: Sequence[PaperVector]
+) -> list[ScoredMatch]:
+    """Score candidates for every topic of a profile: the one path of `run` and `rank`."""
+    seeds = load_seeds(session, ctx.embedder.model_name, profile)
+    background = np.stack([vector_of(paper) for paper in candidates]) if candidates else None
+    index = TopicIndex.build(profile, seeds=seeds, embed=ctx.embedder.embed, background=background)
+    return index.match(candidates, load_votes(session, ctx.embedder.model_name, profile))
+
+
+def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Votes]:
+    """Return each topic's voted papers with their stored vectors (others are skipped)."""
+    by_topic = {
+        topic: [(paper, 1) for paper in votes.liked] + [(paper, -1) for paper in votes.disliked]
+        for topic, votes in topic_votes(session, profile.name).items()
+        if topic in profile.topics
+    }
+    wanted = sorted({paper for pairs in by_topic.values() for paper, _ in pairs})
+    papers = session.exec(select(Paper).where(col(Paper.arxiv_id).in_(wanted))).all()
+    vectors = _cached_vectors(session, model, papers) if papers else {}
+    loaded = {}
+    for topic, pairs in by_topic.items():
+        known = [(paper, value) for paper, value in pairs if paper in vectors]
+        if known:
+            loaded[topic] = Votes(
+                paper_ids=tuple(paper for paper, _ in known),
+                vectors=np.stack([vectors[paper] for paper, _ in known]),
+                values=np.array([value for _, value in known]),
+            )
+    return loaded
+
+
+def save_matches(
+    session: Session, *, profile: Profile, day: date, matches: Sequence[ScoredMatch]
+) -> int:
+    """Write the matches worth keeping and refresh stored ones; return rows inserted or changed."""
+    stored = {
+        (match.paper_id, match.topic): match
+        for match in session.exec(
+            select(Match).where(Match.profile == profile.name, Match.day == day)
+        )
+    }
+    written = 0
+    for scored in matches:
+        row = stored.get((scored.paper_id, scored.topic))
+        if row is not None and _refresh(row, scored):
+            written += 1
+    for scored in worth_keeping(matches, profile):
+        if (scored.paper_id, scored.topic) not in stored:
+            values = {"profile": profile.name, "day": day, **asdict(scored)}
+            session.add(Match.model_validate(values))
+            written += 1
+    return written
+
+
+def _refresh(row: Match, scored: ScoredMatch) -> bool:
+    """Bring a stored match up to date (after a profile edit); return whether it changed."""
+    if (row.percent, row.reason) == (scored.percent, scored.reason) and math.isclose(
+        row.score, scored.score, rel_tol=1e-9, abs_tol=1e-12
+    ):
+        return False
+    row.score, row.percent, row.reason = scored.score, scored.percent, scored.reason
+    return True
+
+
+def run(ctx: Context, day: date) -> StageReport:
+    """Score the day's candidates for every profile and keep the matches a digest can use."""
+    details: dict[str, int | float] = {}
+    with session_scope(ctx.engine) as session:
+        papers = session.exec(
+            select(Paper).where(Paper.first_announced_on == day).order_by(col(Paper.arxiv_id))
+        ).all()
+        candidates = candidates_of(session, ctx.embedder.model_name, papers)
+        if not candidates:
+            return StageReport("score", written=0, note=f"no candidates announced on {day}")
+        for profile in ctx.profiles:
+            matches = score_candidates(session, ctx, profile, candidates)
+            details[profile.name] = save_matches(session, profile=profile, day=day, matches=matches)
+    written = int(sum(details.values()))
+    logger.info("score: %d candidate(s), %d match(es) written", len(candidates), written)
+    return StageReport("score", written=written, details=details)
