@@ -50,6 +50,8 @@ def test_lookup_keeps_a_title_of_zero_and_old_style_ids(
     (old,) = arxiv_api.lookup(api_settings(httpserver), ["astro-ph/0601001"])
     assert old.arxiv_id == "astro-ph/0601001"
     assert old.journal_ref == "ActaAstron.56:1-50,2006"
+    # <arxiv:affiliation> per author, through the `arxiv` client's Author.affiliation.
+    assert old.affiliations == ("Ohio State", "CfA", "Warsaw University Observatory")
 
 
 def test_lookup_follows_pages(arxiv_fixtures: Path, httpserver: HTTPServer) -> None:

@@ -502,3 +502,35 @@ def test_day_stored_by_another_source_is_not_read_again(
     report = fetch.run(ctx, day)
     assert report.written == 0
     assert report.note == "2025-10-15 was already stored from api"
+
+
+def test_api_atom_affiliations_are_read_per_author_in_order(arxiv_fixtures: Path) -> None:
+    page = parse_feed(read(arxiv_fixtures, "api", "query_all-testing_start0_max100.atom.xml"))
+    with_affiliations = {a.arxiv_id: a.affiliations for a in page.announcements if a.affiliations}
+    # feedparser alone keeps only the entry's last affiliation (IBISC).
+    assert with_affiliations == {"0804.0970": ("LRI", "IBISC")}
+    (old,) = parse_feed(
+        read(arxiv_fixtures, "api", "idlist_old_style_astro-ph_0601001.atom.xml")
+    ).announcements
+    assert old.affiliations == ("Ohio State", "CfA", "Warsaw University Observatory")
+
+
+def test_rss_has_no_affiliations_and_does_not_erase_known_ones(
+    arxiv_fixtures: Path, engine: Engine
+) -> None:
+    (api,) = parse_feed(
+        read(arxiv_fixtures, "api", "idlist_old_style_astro-ph_0601001.atom.xml")
+    ).announcements
+    with Session(engine) as session:
+        store_reference_papers(session, [api])
+        session.commit()
+        # The same paper announced again by a source without affiliations, as RSS is.
+        store_reference_papers(session, [dataclasses.replace(api, affiliations=(), version=2)])
+        session.commit()
+        stored = session.get_one(Paper, "astro-ph/0601001")
+    assert stored.affiliations == ["Ohio State", "CfA", "Warsaw University Observatory"]
+    assert all(
+        not announcement.affiliations
+        for name in ("trimmed_cs.CL_2026-04-27_3items.xml",)
+        for announcement in parse_feed(read(arxiv_fixtures, "rss", name)).announcements
+    )

@@ -1,9 +1,10 @@
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from paperradar.errors import ConfigError
 from paperradar.prompts import Prompt, TopicBrief, load_prompt, render_prompt
@@ -118,8 +119,9 @@ def test_system_prompt_states_the_role_the_data_rule_and_the_generated_contract(
         "大语言模型",
     ):
         assert term in system
-    contract = system[system.index("\n{\n") :]
-    assert json.loads(contract) == SummaryDraft.model_json_schema()
+    contract = json.loads(system[system.index('\n{"') :])
+    assert contract == without_titles(SummaryDraft.model_json_schema())
+    assert contract["properties"].keys() == SummaryDraft.model_fields.keys()
 
 
 def test_system_prompt_is_the_same_for_every_paper() -> None:
@@ -166,10 +168,89 @@ def test_authors_beyond_twelve_are_summarised() -> None:
     assert "Author 12" not in user
 
 
-def test_output_contract_generation_is_deterministic() -> None:
+def test_output_contract_is_one_line_without_derived_titles() -> None:
     class Tiny(BaseModel):
-        x: int
+        """A tiny contract."""
 
-    assert load_prompt(REPO_PROMPTS, schema=Tiny).contract == json.dumps(
-        Tiny.model_json_schema(), ensure_ascii=False, indent=2
+        x: int = Field(description="A number.")
+        title: str
+
+    contract = load_prompt(REPO_PROMPTS, schema=Tiny).contract
+    assert "\n" not in contract
+    assert json.loads(contract) == {
+        "description": "A tiny contract.",
+        "properties": {
+            "x": {"description": "A number.", "type": "integer"},
+            "title": {"type": "string"},
+        },
+        "required": ["x", "title"],
+        "type": "object",
+    }
+
+
+def without_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: without_titles(value)
+            for key, value in node.items()
+            if not (key == "title" and isinstance(value, str))
+        }
+    return [without_titles(item) for item in node] if isinstance(node, list) else node
+
+
+def test_glossary_is_shown_in_the_system_prompt_and_hashed(tmp_path: Path) -> None:
+    prompts_copy = copy_prompts(tmp_path)
+    glossary = prompts_copy / "glossary.yaml"
+    glossary.write_text(
+        glossary.read_text("utf-8") + "  # a comment changes nothing\n", encoding="utf-8"
     )
+    assert load_prompt(prompts_copy, schema=SummaryDraft).sha == repo_prompt().sha
+    glossary.write_text(
+        "terms:\n  - {en: model soup, zh: 模型汤}\nacronyms: [TIES]\n", encoding="utf-8"
+    )
+
+    extended = load_prompt(prompts_copy, schema=SummaryDraft)
+    system, _ = render(extended)
+
+    assert extended.sha != repo_prompt().sha
+    assert "model soup = 模型汤." in system
+    assert "模型融合" not in system
+    assert extended.glossary.known_terms == ("TIES",)
+
+
+def test_repository_glossary_knows_the_fields_abbreviations() -> None:
+    glossary = repo_prompt().glossary
+    by_english = {term.en: term for term in glossary.terms}
+    assert by_english["model merging"].zh == "模型融合"
+    assert by_english["self-evolution"].zh == "自进化"
+    assert by_english["long context"].zh == "长上下文"
+    assert by_english["reinforcement learning"].zh == "强化学习"
+    assert by_english["preference optimization"].zh == "偏好优化"
+    assert {"LLM", "RLHF", "DPO", "LoRA", "SOTA"} <= set(glossary.known_terms)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("terms:\n  - {en: model merging}\n", "zh"),
+        ("terms:\n  - {en: a, zh: 甲}\n  - {en: A, zh: 乙}\n", "listed twice"),
+        ("terms: []\nsynonyms: []\n", "synonyms"),
+        ("terms: [", "invalid glossary"),
+    ],
+)
+def test_invalid_glossary_is_a_config_error_naming_the_problem(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    prompts_copy = copy_prompts(tmp_path)
+    (prompts_copy / "glossary.yaml").write_text(text, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=problem):
+        load_prompt(prompts_copy, schema=SummaryDraft)
+
+
+def test_missing_glossary_names_the_file(tmp_path: Path) -> None:
+    prompts_copy = copy_prompts(tmp_path)
+    (prompts_copy / "glossary.yaml").unlink()
+
+    with pytest.raises(ConfigError, match=r"glossary not found: .*glossary\.yaml"):
+        load_prompt(prompts_copy, schema=SummaryDraft)

@@ -66,6 +66,14 @@ def announcement_from_result(result: arxiv.Result) -> Announcement:
         comment=collapse(result.comment) if result.comment else None,
         doi=result.doi or None,
         journal_ref=collapse(result.journal_ref) if result.journal_ref else None,
+        affiliations=tuple(
+            dict.fromkeys(
+                collapse(name)
+                for author in result.authors
+                for name in author.affiliation
+                if name.strip()
+            )
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from xml.etree import ElementTree
 
 import feedparser
 
@@ -22,6 +23,8 @@ from paperradar.settings import ArxivSettings
 
 HOME_CATEGORIES = tuple(ArxivSettings().categories)
 JSONL_FIELDS = ("id", "title", "abstract", "authors", "categories", "date")
+ATOM = "http://www.w3.org/2005/Atom"
+ARXIV = "http://arxiv.org/schemas/atom"
 
 _ID = r"(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
 _ID_AT_END = re.compile(rf"(?:^|abs/|arXiv\.org:|arXiv:){_ID}$", re.IGNORECASE)
@@ -43,6 +46,7 @@ class Announcement:
     comment: str | None = None
     doi: str | None = None
     journal_ref: str | None = None
+    affiliations: tuple[str, ...] = ()
 
     @property
     def text_sha(self) -> str:
@@ -132,7 +136,25 @@ def _rss_item(entry: Any, channel_day: date | None, source: str) -> Announcement
     )
 
 
-def _atom_entry(entry: Any, source: str) -> Announcement:
+def _atom_affiliations(data: bytes) -> dict[str, tuple[str, ...]]:
+    """Map each Atom entry id to its authors' <arxiv:affiliation>s, in author order.
+
+    feedparser keeps only the last affiliation of an entry, so they are read from the XML here.
+    """
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for entry in root.iter(f"{{{ATOM}}}entry"):
+        names = entry.iterfind(f"{{{ATOM}}}author/{{{ARXIV}}}affiliation")
+        affiliations = _unique(collapse(name.text or "") for name in names)
+        if affiliations:
+            found[(entry.findtext(f"{{{ATOM}}}id") or "").strip()] = affiliations
+    return found
+
+
+def _atom_entry(entry: Any, source: str, affiliations: tuple[str, ...] = ()) -> Announcement:
     entry_id = entry.get("id") or ""
     if "/api/errors" in entry_id:
         raise FeedError(f"{source}: arXiv API error: {collapse(entry.get('summary') or entry_id)}")
@@ -157,6 +179,7 @@ def _atom_entry(entry: Any, source: str) -> Announcement:
         comment=_optional(entry.get("arxiv_comment")),
         doi=_optional(entry.get("arxiv_doi")),
         journal_ref=_optional(entry.get("arxiv_journal_ref")),
+        affiliations=affiliations,
     )
 
 
@@ -172,7 +195,12 @@ def _parse_xml(data: bytes, source: str) -> Feed:
         items = [_rss_item(entry, channel_day, source) for entry in parsed.entries]
         return _feed(items, source, announced_on=channel_day)
     if version.startswith("atom"):
-        return _feed([_atom_entry(entry, source) for entry in parsed.entries], source)
+        affiliations = _atom_affiliations(data)
+        entries = [
+            _atom_entry(entry, source, affiliations.get((entry.get("id") or "").strip(), ()))
+            for entry in parsed.entries
+        ]
+        return _feed(entries, source)
     raise FeedError(f"{source}: neither an arXiv RSS feed, an arXiv API response nor JSONL")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -26,26 +26,80 @@ REPAIR_REQUEST = (
     "Your reply did not satisfy the output contract: {problems}. "
     "Reply again with only the corrected JSON object: no prose, no code fences."
 )
+REPAIR_ATTEMPTS = 1
 THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
+DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens and requests spent, summed over every call an answer took."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    @classmethod
+    def of(cls, replies: Sequence[ChatCompletion]) -> Usage:
+        """Sum the usage the provider reported on each reply."""
+        counted = [reply.usage for reply in replies if reply.usage]
+        return cls(
+            prompt_tokens=sum(usage.prompt_tokens for usage in counted),
+            completion_tokens=sum(usage.completion_tokens for usage in counted),
+            calls=len(replies),
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.calls + other.calls,
+        )
 
 
 @dataclass(frozen=True)
 class Completion(Generic[T]):
-    """A validated reply and what it cost, summed over every call it took."""
+    """A validated reply, what it cost, and the check problems of any reply repaired first."""
 
     value: T
-    prompt_tokens: int
-    completion_tokens: int
-    calls: int
+    usage: Usage
+    flagged: tuple[str, ...] = ()
+
+
+class RejectedReplyError(LLMOutputError):
+    """No usable reply: what was spent on it, and the check problems it was rejected for."""
+
+    def __init__(self, message: str, *, usage: Usage, flagged: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.flagged = tuple(flagged)
 
 
 def extract_json(reply: str) -> str:
-    """Return the JSON object inside a reply: drop reasoning blocks, code fences and prose."""
+    """Return the JSON object inside a reply: drop reasoning blocks, code fences and prose.
+
+    Prose around the object may hold braces of its own (an abstract quoted back, a stray
+    example), so the longest span that parses as a JSON object wins; when none parses, the
+    text from the first `{` to the last `}` is returned for the validator to describe.
+    """
     text = THINKING.sub("", reply).strip()
     fenced = FENCE.search(text)
     if fenced:
         text = fenced.group(1).strip()
+    best = ""
+    position = text.find("{")
+    while position >= 0:
+        try:
+            value, end = DECODER.raw_decode(text, position)
+        except json.JSONDecodeError:
+            position = text.find("{", position + 1)
+            continue
+        if isinstance(value, dict) and end - position > len(best):
+            best = text[position:end]
+        position = text.find("{", end)
+    if best:
+        return best
     start, end = text.find("{"), text.rfind("}")
     return text[start : end + 1] if 0 <= start < end else text
 
@@ -116,45 +170,50 @@ class LLMClient:
         schema: type[T],
         *,
         context: Mapping[str, object] | None = None,
+        check: Callable[[T], Sequence[str]] | None = None,
     ) -> Completion[T]:
-        """Ask for a JSON object satisfying `schema`; repair once, then raise LLMOutputError.
+        """Ask for a JSON object satisfying `schema` and `check`; repair once, then raise.
 
         Args:
             context: passed to the schema's validators (e.g. which topic keys must appear).
+            check: a second validation on the parsed value (e.g. faithfulness to the source);
+                the problems it returns are sent back in the repair request like a schema error.
+
+        Raises:
+            RejectedReplyError: a refusal, a cut-off reply, or two replies that fail.
         """
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
-        replies = [self._ask(messages, schema)]
-        try:
-            value = self._validate(replies[0], schema, context)
-        except ValidationError as error:
-            problems = describe_problems(error)
+        replies: list[ChatCompletion] = []
+        flagged: list[str] = []
+        while True:
+            replies.append(self._ask(messages, schema, spent=Usage.of(replies)))
+            try:
+                value = self._validate(replies[-1], schema, context)
+                found = list(check(value)) if check else []
+                flagged += found
+                problems = "; ".join(found)
+            except ValidationError as error:
+                problems = describe_problems(error)
+            if not problems:
+                return Completion(value, Usage.of(replies), tuple(flagged))
+            if len(replies) == REPAIR_ATTEMPTS + 1:
+                raise RejectedReplyError(
+                    f"reply does not satisfy {schema.__name__} after one repair attempt: "
+                    f"{problems}",
+                    usage=Usage.of(replies),
+                    flagged=flagged,
+                )
             logger.info("reply fails %s (%s); asking once for a repair", schema.__name__, problems)
             messages += [
-                {"role": "assistant", "content": _content(replies[0])},
+                {"role": "assistant", "content": _content(replies[-1])},
                 {"role": "user", "content": REPAIR_REQUEST.format(problems=problems)},
             ]
-            replies.append(self._ask(messages, schema))
-            try:
-                value = self._validate(replies[1], schema, context)
-            except ValidationError as second:
-                raise LLMOutputError(
-                    f"reply does not satisfy {schema.__name__} after one repair attempt: "
-                    f"{describe_problems(second)}"
-                ) from second
-        return Completion(
-            value=value,
-            prompt_tokens=sum(reply.usage.prompt_tokens for reply in replies if reply.usage),
-            completion_tokens=sum(
-                reply.usage.completion_tokens for reply in replies if reply.usage
-            ),
-            calls=len(replies),
-        )
 
     def _ask(
-        self, messages: list[ChatCompletionMessageParam], schema: type[BaseModel]
+        self, messages: list[ChatCompletionMessageParam], schema: type[BaseModel], *, spent: Usage
     ) -> ChatCompletion:
         """Make one request (the client retries it) and reject refusals and cut-off replies."""
         format_ = response_format(self.settings, schema)
@@ -168,18 +227,9 @@ class LLMClient:
             )
         except openai.APIError as error:
             raise _unavailable(error, self.settings) from error
-        if not reply.choices:
-            raise LLMOutputError(f"{self.settings.base_url} returned a reply with no choices")
-        choice = reply.choices[0]
-        if choice.message.refusal:
-            raise LLMOutputError(f"the model refused: {choice.message.refusal[:200]}")
-        if choice.finish_reason == "content_filter":
-            raise LLMOutputError("the provider's content filter stopped the reply")
-        if choice.finish_reason == "length":
-            raise LLMOutputError(
-                "the reply was cut off at the model's output-token limit (finish_reason=length); "
-                "use a model or server setting that allows longer replies"
-            )
+        problem = _unusable(reply, self.settings)
+        if problem:
+            raise RejectedReplyError(problem, usage=spent + Usage.of([reply]))
         return reply
 
     @staticmethod
@@ -189,6 +239,23 @@ class LLMClient:
         return schema.model_validate_json(
             extract_json(_content(reply)), context=dict(context) if context else None
         )
+
+
+def _unusable(reply: ChatCompletion, settings: LLMSettings) -> str | None:
+    """Say why a reply cannot be used at all (no repair can help), or None."""
+    if not reply.choices:
+        return f"{settings.base_url} returned a reply with no choices"
+    choice = reply.choices[0]
+    if choice.message.refusal:
+        return f"the model refused: {choice.message.refusal[:200]}"
+    if choice.finish_reason == "content_filter":
+        return "the provider's content filter stopped the reply"
+    if choice.finish_reason == "length":
+        return (
+            "the reply was cut off at the model's output-token limit (finish_reason=length); "
+            "use a model or server setting that allows longer replies"
+        )
+    return None
 
 
 def _content(reply: ChatCompletion) -> str:

@@ -39,6 +39,7 @@ def _new_paper(announcement: Announcement, *, first: date | None, last: date | N
             "title": announcement.title,
             "abstract": announcement.abstract,
             "authors": list(announcement.authors),
+            "affiliations": list(announcement.affiliations),
             "categories": list(announcement.categories),
             "comment": announcement.comment,
             "doi": announcement.doi,
@@ -67,6 +68,10 @@ def _update(paper: Paper, announcement: Announcement, day: date | None) -> bool:
         paper.comment = announcement.comment or paper.comment
         paper.doi = announcement.doi or paper.doi
         paper.journal_ref = announcement.journal_ref or paper.journal_ref
+        changed = True
+    # Only a source that states affiliations (the API) sets them; the RSS feed has none.
+    if announcement.affiliations and list(announcement.affiliations) != paper.affiliations:
+        paper.affiliations = list(announcement.affiliations)
         changed = True
     if day is not None and (paper.last_announced_on is None or day > paper.last_announced_on):
         paper.last_announced_on = day

@@ -1,4 +1,4 @@
-"""Prompts as data: `prompts/<name>.{system,user}.md` templates, hashed with their contract."""
+"""Prompts as data: `prompts/<name>.{system,user}.md` and the glossary, hashed together."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import yaml
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from paperradar.errors import ConfigError
 
+GLOSSARY_FILE = "glossary.yaml"
+
 # An abstract may carry its own <abstract> or </abstract> (by accident or as an injection);
 # either would let text escape the fence it is placed in, so it is shown as an entity instead.
-FENCE_TAG = re.compile(r"<\s*(/?)\s*abstract\b[^>]*>", re.IGNORECASE)
+FENCE_TAGS = {
+    name: re.compile(rf"<\s*(/?)\s*{name}\b[^>]*>", re.IGNORECASE) for name in ("abstract", "page")
+}
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,48 @@ class TopicBrief:
     description: str
 
 
+class GlossaryTerm(BaseModel):
+    """One term of the field: English, its standard Chinese, and its abbreviation if any."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    abbr: str | None = None
+
+
+class Glossary(BaseModel):
+    """The user-extendable glossary (`prompts/glossary.yaml`) the system prompt shows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    terms: list[GlossaryTerm] = Field(default_factory=list)
+    acronyms: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_term_once(self) -> Glossary:
+        seen = [term.en.lower() for term in self.terms]
+        twice = sorted({term for term in seen if seen.count(term) > 1})
+        if twice:
+            raise ValueError(f"terms listed twice: {twice}")
+        return self
+
+    @property
+    def known_terms(self) -> tuple[str, ...]:
+        """Abbreviations a summary may use without the abstract writing them."""
+        return (*self.acronyms, *(term.abbr for term in self.terms if term.abbr))
+
+
 @dataclass(frozen=True)
 class Prompt:
-    """A system and a user template, the output contract they state, and the hash of all three."""
+    """Both templates, the glossary and contract they show, and the hash of all of them."""
 
     name: str
     system_template: str
     user_template: str
     contract: str
     sha: str
+    glossary: Glossary = field(default_factory=Glossary)
 
 
 @cache
@@ -51,22 +89,56 @@ def _compile(source: str) -> Template:
     return _environment().from_string(source)
 
 
+def _without_titles(node: object) -> object:
+    """Drop the `title` keys pydantic derives from field names: they repeat the names."""
+    if isinstance(node, list):
+        return [_without_titles(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    # A property named "title" maps to a schema (a dict), so only string titles are dropped.
+    return {
+        key: _without_titles(value)
+        for key, value in node.items()
+        if not (key == "title" and isinstance(value, str))
+    }
+
+
 def contract_of(schema: type[BaseModel]) -> str:
-    """Return the JSON schema of an output contract as the text the prompt shows."""
-    return json.dumps(schema.model_json_schema(), ensure_ascii=False, indent=2)
+    """Return an output contract's JSON schema as the prompt shows it: on one line, untitled.
+
+    Every token of the system prompt is paid for on every paper, so the schema is shown
+    without indentation and without the titles pydantic derives from the field names.
+    """
+    return json.dumps(_without_titles(schema.model_json_schema()), ensure_ascii=False)
 
 
-def prompt_sha(system_template: str, user_template: str, contract: str) -> str:
-    """Hash both templates and the contract: changing any of them invalidates cached replies."""
+def prompt_sha(
+    system_template: str, user_template: str, contract: str, glossary: Glossary | None = None
+) -> str:
+    """Hash the templates, contract and glossary: changing any invalidates cached replies."""
     digest = hashlib.sha256()
-    for part in (system_template, user_template, contract):
+    terms = (glossary or Glossary()).model_dump_json()
+    for part in (system_template, user_template, contract, terms):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
 
 
+def load_glossary(path: Path) -> Glossary:
+    """Read and check the glossary file."""
+    if not path.is_file():
+        raise ConfigError(
+            f"glossary not found: {path} (PAPERRADAR_PROMPTS_DIR must hold {GLOSSARY_FILE}; "
+            "an empty one is `terms: []`)"
+        )
+    try:
+        return Glossary.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except (yaml.YAMLError, ValidationError) as error:
+        raise ConfigError(f"invalid glossary {path}: {error}") from error
+
+
 def load_prompt(prompts_dir: Path, name: str = "summarize", *, schema: type[BaseModel]) -> Prompt:
-    """Read `<name>.system.md` and `<name>.user.md`, check their syntax, and hash them."""
+    """Read `<name>.system.md`, `<name>.user.md` and the glossary, check them, and hash them."""
     if not prompts_dir.is_dir():
         raise ConfigError(f"prompts dir not found: {prompts_dir} (set PAPERRADAR_PROMPTS_DIR)")
     texts = []
@@ -85,18 +157,20 @@ def load_prompt(prompts_dir: Path, name: str = "summarize", *, schema: type[Base
         texts.append(text)
     system_template, user_template = texts
     contract = contract_of(schema)
+    glossary = load_glossary(prompts_dir / GLOSSARY_FILE)
     return Prompt(
         name=name,
         system_template=system_template,
         user_template=user_template,
         contract=contract,
-        sha=prompt_sha(system_template, user_template, contract),
+        sha=prompt_sha(system_template, user_template, contract, glossary),
+        glossary=glossary,
     )
 
 
-def neutralise_fence(text: str) -> str:
-    """Turn `<abstract>`/`</abstract>` tags inside a text into entities so they cannot fence."""
-    return FENCE_TAG.sub(lambda tag: f"&lt;{tag.group(1)}abstract&gt;", text)
+def neutralise_fence(text: str, tag: str = "abstract") -> str:
+    """Turn `<tag>`/`</tag>` inside a text into entities so it cannot close the fence it is in."""
+    return FENCE_TAGS[tag].sub(lambda found: f"&lt;{found.group(1)}{tag}&gt;", text)
 
 
 def render_prompt(
@@ -111,15 +185,20 @@ def render_prompt(
     # Both templates see every variable; the shipped system prompt uses only the contract, so it
     # is the same for every paper and providers can cache it as a prefix.
     variables: dict[str, object] = {
-        "contract": prompt.contract,
         "title": neutralise_fence(title.strip()),
         "abstract": neutralise_fence(abstract.strip()),
         "authors": list(authors),
         "topics": list(topics),
     }
+    return render_messages(prompt, variables)
+
+
+def render_messages(prompt: Prompt, variables: dict[str, object]) -> tuple[str, str]:
+    """Render the (system, user) messages of any prompt; contract and glossary are always there."""
+    values = {"contract": prompt.contract, "glossary": prompt.glossary, **variables}
     try:
-        system = _compile(prompt.system_template).render(variables)
-        user = _compile(prompt.user_template).render(variables)
+        system = _compile(prompt.system_template).render(values)
+        user = _compile(prompt.user_template).render(values)
     except TemplateError as error:
         raise ConfigError(f"cannot render prompt {prompt.name!r}: {error}") from error
     return system, user

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Self
 
@@ -21,14 +21,17 @@ from pydantic import (
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
+from paperradar.affiliations import AffiliationDraft, read_affiliations
 from paperradar.digests import day_matches, select_picks
-from paperradar.errors import LLMOutputError, SourceUnavailableError
-from paperradar.llm import LLMClient
+from paperradar.errors import PaperRadarError, SourceUnavailableError
+from paperradar.faithfulness import find_violations
+from paperradar.llm import LLMClient, RejectedReplyError, Usage
 from paperradar.profiles import Profile
 from paperradar.prompts import Prompt, TopicBrief, load_prompt, render_prompt
 from paperradar.records import Paper, Summary, SummaryStatus
 from paperradar.reports import StageReport
 from paperradar.store import session_scope
+from paperradar.usage import Outcome, Tally, report_note
 
 if TYPE_CHECKING:
     from paperradar.context import Context
@@ -41,39 +44,34 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)
 
 
 class TopicReason(BaseModel):
-    """Why a paper hits one topic, in both languages."""
+    """Why the paper hits one topic."""
 
     model_config = ConfigDict(extra="forbid")
 
-    zh: NonEmpty = Field(description="One Chinese sentence: what in this paper makes it relevant.")
-    en: NonEmpty = Field(description="One English sentence: what in this paper makes it relevant.")
+    zh: NonEmpty = Field(description="One Chinese sentence.")
+    en: NonEmpty = Field(description="One English sentence.")
 
 
+# The LLM's output contract: the prompt shows its JSON schema (the docstring and the field
+# descriptions included), so the prompt and the validator cannot drift. The descriptions are
+# terse because the system prompt states the rules in full and every token is paid per paper.
 class SummaryDraft(BaseModel):
-    """A bilingual briefing of one arXiv paper.
-
-    This is the LLM's output contract: the prompt shows its JSON schema (this docstring and the
-    field descriptions included), so the prompt and the validator cannot drift.
-    """
+    """A bilingual briefing of one arXiv paper."""
 
     model_config = ConfigDict(extra="forbid")
 
     # The translation comes before the TL;DRs so the model has read the whole text when it
     # condenses it.
-    title_zh: NonEmpty = Field(description="The paper's title in Chinese.")
+    title_zh: NonEmpty = Field(description="The title in Chinese.")
     abstract_zh: NonEmpty = Field(
-        description="A complete, faithful Chinese translation of the whole abstract; LaTeX, "
-        "numbers and names kept exactly as written."
+        description="The complete, faithful Chinese translation of the abstract."
     )
     tldr_zh: NonEmpty = Field(
-        description="One Chinese sentence (at most 80 characters) naming the method and its "
-        "main result."
+        description="One Chinese sentence, at most 80 characters: the method and main result."
     )
-    tldr_en: NonEmpty = Field(
-        description="One English sentence naming the method and its main result."
-    )
+    tldr_en: NonEmpty = Field(description="One English sentence: the method and main result.")
     why_by_topic: dict[str, TopicReason] = Field(
-        description="Exactly one entry per matched topic key given in the request."
+        description="One entry per topic key of the request, and no other."
     )
 
     @model_validator(mode="after")
@@ -88,6 +86,14 @@ class SummaryDraft(BaseModel):
 
 
 @dataclass(frozen=True)
+class Prompts:
+    """The prompts of one run: the summary's, and the affiliations' when PDFs are read."""
+
+    summary: Prompt
+    affiliations: Prompt | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """One paper to summarise and the topics it was picked for."""
 
@@ -95,10 +101,32 @@ class Job:
     topics: tuple[TopicBrief, ...]
 
 
+def summary_fields(draft: SummaryDraft) -> dict[str, str]:
+    """Return every text of a draft by its field path, as the faithfulness check reads them."""
+    fields = draft.model_dump(include={"title_zh", "abstract_zh", "tldr_zh", "tldr_en"})
+    for key, why in draft.why_by_topic.items():
+        fields[f"why_by_topic.{key}.zh"] = why.zh
+        fields[f"why_by_topic.{key}.en"] = why.en
+    return fields
+
+
+def faithfulness_check(
+    paper: Paper, known_terms: Sequence[str]
+) -> Callable[[SummaryDraft], list[str]]:
+    """Return a check that lists each number or name of a draft absent from the paper's text."""
+    source = f"{paper.title}\n{paper.abstract}"
+
+    def check(draft: SummaryDraft) -> list[str]:
+        found = find_violations(summary_fields(draft), source=source, known_terms=known_terms)
+        return [violation.describe() for violation in found]
+
+    return check
+
+
 def summarize_paper(
     llm: LLMClient, prompt: Prompt, *, paper: Paper, topics: Sequence[TopicBrief]
-) -> Summary:
-    """Summarise one paper; an unusable reply or an unreachable LLM gives a `failed` row."""
+) -> Outcome:
+    """Summarise one paper; an unusable or unfaithful reply, or no answer, gives a `failed` row."""
     key = {
         "paper_id": paper.arxiv_id,
         "text_sha": paper.text_sha,
@@ -110,18 +138,40 @@ def summarize_paper(
     )
     try:
         completion = llm.complete_json(
-            system, user, SummaryDraft, context={"topics": [topic.key for topic in topics]}
+            system,
+            user,
+            SummaryDraft,
+            context={"topics": [topic.key for topic in topics]},
+            check=faithfulness_check(paper, prompt.glossary.known_terms),
         )
-    except (LLMOutputError, SourceUnavailableError) as error:
+    except RejectedReplyError as error:
         logger.warning("summary of %s failed: %s", paper.arxiv_id, error)
-        return Summary.model_validate({**key, "status": SummaryStatus.FAILED, "error": str(error)})
-    return Summary.model_validate(
+        return Outcome(_failed(key, error, error.usage), error.usage.calls, len(error.flagged))
+    except SourceUnavailableError as error:
+        logger.warning("summary of %s failed: %s", paper.arxiv_id, error)
+        return Outcome(_failed(key, error, Usage()))
+    if completion.flagged:
+        logger.info("summary of %s repaired: %s", paper.arxiv_id, "; ".join(completion.flagged))
+    summary = Summary.model_validate(
         {
             **completion.value.model_dump(),
             **key,
             "status": SummaryStatus.OK,
-            "prompt_tokens": completion.prompt_tokens,
-            "completion_tokens": completion.completion_tokens,
+            "prompt_tokens": completion.usage.prompt_tokens,
+            "completion_tokens": completion.usage.completion_tokens,
+        }
+    )
+    return Outcome(summary, completion.usage.calls, len(completion.flagged))
+
+
+def _failed(key: dict[str, str], error: PaperRadarError, usage: Usage) -> Summary:
+    return Summary.model_validate(
+        {
+            **key,
+            "status": SummaryStatus.FAILED,
+            "error": str(error),
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
         }
     )
 
@@ -168,68 +218,83 @@ def _store(session: Session, summary: Summary, previous: Summary | None) -> None
             setattr(previous, name, getattr(summary, name))
 
 
+def _work(llm: LLMClient, prompts: Prompts, job: Job) -> Outcome:
+    """Summarise one job's paper and, when asked for, read its affiliations from its PDF."""
+    outcome = summarize_paper(llm, prompts.summary, paper=job.paper, topics=job.topics)
+    if prompts.affiliations is None or job.paper.affiliations:
+        return outcome
+    found, usage = read_affiliations(llm, prompts.affiliations, job.paper)
+    return replace(outcome, affiliations=tuple(found), extra=usage)
+
+
 def _summarize_all(
     session: Session,
     llm: LLMClient,
-    prompt: Prompt,
+    prompts: Prompts,
     *,
     jobs: Sequence[Job],
     previous: dict[str, Summary],
-) -> dict[str, int]:
-    """Summarise jobs in a thread pool, writing each row here as it finishes; return counts."""
-    counts = dict.fromkeys(("summarised", "failed", "prompt_tokens", "completion_tokens"), 0)
+) -> Tally:
+    """Summarise jobs in a thread pool, writing each row here as it finishes; return the tally."""
+    tally = Tally()
     executor = ThreadPoolExecutor(llm.settings.concurrency, thread_name_prefix="summarize")
     bar = tqdm(total=len(jobs), desc="summarize", unit="paper", disable=not sys.stderr.isatty())
     try:
-        futures: dict[Future[Summary], str] = {
-            executor.submit(
-                summarize_paper, llm, prompt, paper=job.paper, topics=job.topics
-            ): job.paper.arxiv_id
-            for job in jobs
+        futures: dict[Future[Outcome], Job] = {
+            executor.submit(_work, llm, prompts, job): job for job in jobs
         }
         # Only LLM calls run in the pool; the session stays in this thread, and each row is
         # committed as it arrives, so a crash keeps what was finished.
         for future in as_completed(futures):
-            summary = future.result()
-            _store(session, summary, previous.get(futures[future]))
+            outcome, paper = future.result(), futures[future].paper
+            _store(session, outcome.summary, previous.get(paper.arxiv_id))
+            if outcome.affiliations:
+                paper.affiliations = list(outcome.affiliations)
+                session.add(paper)
             session.commit()
-            counts["summarised" if summary.status == SummaryStatus.OK else "failed"] += 1
-            counts["prompt_tokens"] += summary.prompt_tokens
-            counts["completion_tokens"] += summary.completion_tokens
+            tally.add(outcome)
             bar.update()
     finally:
         bar.close()
         # On an error that stops the stage (a rejected key), drop the calls not yet started.
         executor.shutdown(wait=True, cancel_futures=True)
-    return counts
+    return tally
 
 
 def run(ctx: Context, day: date) -> StageReport:
     """Summarise the day's picks not yet summarised by this model and prompt."""
     if ctx.llm is None:
         return StageReport("summarize", written=0, note=NOT_CONFIGURED)
-    prompt = load_prompt(ctx.settings.prompts_dir, schema=SummaryDraft)
+    prompts_dir = ctx.settings.prompts_dir
+    prompts = Prompts(
+        summary=load_prompt(prompts_dir, schema=SummaryDraft),
+        affiliations=(
+            load_prompt(prompts_dir, "affiliations", schema=AffiliationDraft)
+            if ctx.llm.settings.affiliations_from_pdf
+            else None
+        ),
+    )
     with session_scope(ctx.engine) as session:
         jobs = collect_jobs(session, ctx.profiles, day)
-        previous = _existing(session, jobs, ctx.llm.model, prompt.sha)
+        previous = _existing(session, jobs, ctx.llm.model, prompts.summary.sha)
         todo = [
             job
             for job in jobs
             if (row := previous.get(job.paper.arxiv_id)) is None or row.status != SummaryStatus.OK
         ]
-        counts = _summarize_all(session, ctx.llm, prompt, jobs=todo, previous=previous)
-    summarised, failed = counts["summarised"], counts["failed"]
+        tally = _summarize_all(session, ctx.llm, prompts, jobs=todo, previous=previous)
     cached = len(jobs) - len(todo)
-    logger.info("summarize: %d summarised, %d failed, %d cached", summarised, failed, cached)
+    price = ctx.llm.settings.price
+    logger.info(
+        "summarize: %d summarised, %d failed, %d cached, %d tokens",
+        tally.summarised,
+        tally.failed,
+        cached,
+        tally.prompt_tokens + tally.completion_tokens,
+    )
     return StageReport(
         "summarize",
-        written=summarised + failed,
-        details={
-            "summarised": summarised,
-            "failed": failed,
-            "cached": cached,
-            "prompt_tokens": counts["prompt_tokens"],
-            "completion_tokens": counts["completion_tokens"],
-        },
-        note=f"{failed} failed; retried on the next run" if failed else None,
+        written=tally.summarised + tally.failed,
+        details=tally.details(cached=cached, price=price),
+        note=report_note(tally, price),
     )

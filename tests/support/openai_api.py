@@ -184,11 +184,16 @@ def first_sentence(text: str) -> str:
     return head + (dot.strip() or "")
 
 
+def first_clause(text: str) -> str:
+    """The first clause of a Chinese sentence (up to its first comma or full stop)."""
+    return re.split(r"[，。；：]", text, maxsplit=1)[0]
+
+
 def draft_from_row(row: dict[str, Any], topic_keys: Sequence[str]) -> dict[str, Any]:
     """A contract-shaped reply built from a real upstream summary of the same paper."""
     ai = row["AI"]
     return {
-        "title_zh": f"{ai['method'][:24]}: {row['title']}",
+        "title_zh": f"{first_clause(ai['method'])}: {row['title']}",
         "abstract_zh": "".join(
             ai[part] for part in ("motivation", "method", "result", "conclusion")
         ),
@@ -198,6 +203,18 @@ def draft_from_row(row: dict[str, Any], topic_keys: Sequence[str]) -> dict[str, 
             key: {"zh": ai["motivation"], "en": first_sentence(row["summary"])}
             for key in topic_keys
         },
+    }
+
+
+def echo_draft(row: dict[str, Any], topic_keys: Sequence[str]) -> dict[str, Any]:
+    """A contract-shaped reply that only repeats the paper's own words: faithful by making."""
+    title, sentence = row["title"], first_sentence(row["summary"])
+    return {
+        "title_zh": f"论文：{title}",
+        "abstract_zh": "译文：" + " ".join(row["summary"].split()),
+        "tldr_zh": f"本文提出：{sentence}",
+        "tldr_en": sentence,
+        "why_by_topic": {key: {"zh": f"相关：{sentence}", "en": sentence} for key in topic_keys},
     }
 
 
