@@ -1,0 +1,1 @@
+"""The interactive Telegram bot: answers chat updates by calling into `paperradar`."""

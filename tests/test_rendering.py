@@ -2,10 +2,11 @@ from datetime import date
 
 import pytest
 
+from paperradar.channels.web.site import Site, render_day
 from paperradar.digests import DigestView, ItemView, TopicSection
 from paperradar.profiles import Profile, Topic
 from paperradar.records import AnnounceType, Match, Paper, Summary, SummaryStatus
-from paperradar.rendering import render_html, render_text
+from paperradar.rendering import render_text
 
 DAY = date(2025, 10, 15)
 HOSTILE_TITLE = 'Merging <script>alert("x")</script> & **bold** [link](http://evil.example)'
@@ -58,6 +59,12 @@ def _summary(status: SummaryStatus) -> Summary:
         abstract_zh="我们合并模型。" if ok else None,
         error=None if ok else "reply was not valid JSON",
     )
+
+
+def render_html(view: DigestView, *, llm_configured: bool) -> str:
+    """The web archive's page of the digest."""
+    site = Site("PaperRadar", None, (view.profile,), llm_configured, feed_entries=50)
+    return render_day(site, view, ()).data.decode("utf-8")
 
 
 def test_hostile_title_and_abstract_are_escaped_in_html() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -141,16 +141,20 @@ def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest |
     return digest
 
 
-def _latest_summaries(session: Session, papers: Sequence[Paper]) -> dict[str, Summary]:
-    """Return each paper's newest summary of its current text (OK preferred over failed)."""
-    ids = [paper.arxiv_id for paper in papers]
+def current_summaries(rows: Iterable[Summary], papers: Iterable[Paper]) -> dict[str, Summary]:
+    """Choose each paper's newest summary of its current text (OK preferred over failed)."""
     current = {paper.arxiv_id: paper.text_sha for paper in papers}
-    rows = session.exec(select(Summary).where(col(Summary.paper_id).in_(ids))).all()
     chosen: dict[str, Summary] = {}
     for row in sorted(rows, key=lambda row: (row.status == SummaryStatus.OK, row.created_at)):
-        if row.text_sha == current[row.paper_id]:
+        if row.text_sha == current.get(row.paper_id):
             chosen[row.paper_id] = row
     return chosen
+
+
+def _latest_summaries(session: Session, papers: Sequence[Paper]) -> dict[str, Summary]:
+    ids = [paper.arxiv_id for paper in papers]
+    rows = session.exec(select(Summary).where(col(Summary.paper_id).in_(ids))).all()
+    return current_summaries(rows, papers)
 
 
 def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView | None:
@@ -181,7 +185,10 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
             also = tuple(
                 match
                 for match in _ordered(by_paper[item.paper_id])
-                if match.id != own.id and match.percent >= profile.topics[match.topic].min_percent
+                if match.id != own.id
+                # A topic removed since scoring (a chat's own, say) has matches but no threshold.
+                and match.topic in profile.topics
+                and match.percent >= profile.topics[match.topic].min_percent
             )
             views.append(
                 ItemView(item.rank, papers[item.paper_id], own, also, summaries.get(item.paper_id))

@@ -1,9 +1,9 @@
-"""Render a DigestView as terminal text or a standalone HTML page (pure: values in, text out)."""
+"""Render digests through the Jinja2 templates (pure: values in, text out)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -47,22 +47,65 @@ def _environment(for_terminal: bool) -> Environment:
     return environment
 
 
-def _render(template: str, view: DigestView, *, llm_configured: bool) -> str:
+def template_variables(view: DigestView, *, llm_configured: bool) -> dict[str, object]:
+    """Return the variables every digest template receives."""
     languages = view.profile.languages
+    return {
+        "view": view,
+        "llm_configured": llm_configured,
+        "show_zh": "zh" in languages,
+        "show_en": "en" in languages,
+    }
+
+
+def render_template(
+    template: str, view: DigestView, *, llm_configured: bool, **extra: object
+) -> str:
+    """Render a digest template: `*.html.j2` autoescaped, `*.txt.j2` without control characters."""
     environment = _environment(for_terminal=template.endswith(".txt.j2"))
-    return environment.get_template(template).render(
-        view=view,
-        llm_configured=llm_configured,
-        show_zh="zh" in languages,
-        show_en="en" in languages,
-    )
+    variables = template_variables(view, llm_configured=llm_configured) | extra
+    return environment.get_template(template).render(variables)
 
 
 def render_text(view: DigestView, *, llm_configured: bool) -> str:
     """Render a digest for the terminal."""
-    return _render("digest.txt.j2", view, llm_configured=llm_configured)
+    return render_template("digest.txt.j2", view, llm_configured=llm_configured)
 
 
-def render_html(view: DigestView, *, llm_configured: bool) -> str:
-    """Render a digest as a standalone, escaped HTML page."""
-    return _render("digest.html.j2", view, llm_configured=llm_configured)
+def _cut(text: str, *, limit: int, size: Callable[[str], int]) -> tuple[str, str]:
+    """Split off the longest head within `limit`, preferring a line break, then a space."""
+    low, high = 1, len(text)
+    while low < high:  # the longest prefix that fits: `size` grows with the prefix
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if size(text[:middle]) <= limit else (low, middle - 1)
+    head = text[:low]
+    for boundary in ("\n", " "):
+        at = head.rfind(boundary)
+        if at > len(head) // 2:
+            return head[:at], text[at + 1 :]
+    return head, text[low:]
+
+
+def pack_blocks(
+    blocks: Sequence[str], *, limit: int, size: Callable[[str], int] = len, separator: str = "\n\n"
+) -> list[str]:
+    """Pack blocks (items) into as few parts as fit `limit`, never splitting a block that fits.
+
+    A block that alone exceeds the limit is cut at a line break or space where one is near the
+    end, else on a character boundary (so never inside a UTF-8 sequence when `size` counts
+    bytes). `size` measures a part in the platform's unit: characters, UTF-8 bytes, ...
+    """
+    pieces: list[str] = []
+    for block in filter(None, blocks):
+        while size(block) > limit:
+            head, block = _cut(block, limit=limit, size=size)
+            pieces.append(head)
+        pieces.append(block)
+    parts: list[str] = []
+    for piece in pieces:
+        joined = f"{parts[-1]}{separator}{piece}" if parts else piece
+        if parts and size(joined) <= limit:
+            parts[-1] = joined
+        else:
+            parts.append(piece)
+    return parts

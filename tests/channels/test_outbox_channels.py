@@ -1,0 +1,112 @@
+"""The acceptance path: one run's outbox reaches a WeCom group and two email recipients."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import select
+from support.smtp import SMTPServer
+from support.views import DAY, TOPICS, paper_from_row, summary_for
+from support.wecom_api import WebhookServer
+
+from paperradar import delivery
+from paperradar.channels.email import EmailChannel
+from paperradar.channels.wecom import WeComChannel
+from paperradar.context import Context
+from paperradar.digests import compose_digest
+from paperradar.embeddings import Embedder
+from paperradar.profiles import Profile
+from paperradar.records import DayStatus, Delivery, DeliveryStatus, FeedDay, Match
+from paperradar.settings import EmailSettings, Settings, WeComSettings
+from paperradar.store import session_scope
+from paperradar.subscriptions import subscribe
+
+ALICE = "alice@example.org"
+SEND_TIME = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
+BOB = "bob@example.org"
+
+
+def seed_digest(engine: Engine, profile: Profile, rows: list[dict[str, Any]]) -> None:
+    """Store a day's papers, summaries and matches (alternating topics) and compose the digest."""
+    keys = list(profile.topics)
+    with session_scope(engine) as session:
+        session.add(FeedDay(day=DAY, status=DayStatus.ANNOUNCED, source="test"))
+        papers = [paper_from_row(row) for row in rows]
+        session.add_all(papers)
+        session.flush()  # papers first: summaries and matches refer to them
+        for index, (paper, row) in enumerate(zip(papers, rows, strict=True)):
+            topic = keys[index % len(keys)]
+            session.add(summary_for(paper, row, topic))
+            session.add(
+                Match(
+                    paper_id=paper.arxiv_id,
+                    profile=profile.name,
+                    topic=topic,
+                    day=DAY,
+                    score=0.9 - index / 100,
+                    percent=90 - index,
+                    reason=f"keywords: {TOPICS[topic].title.lower()}",
+                )
+            )
+        session.flush()
+        compose_digest(session, profile=profile, day=DAY)
+
+
+def test_a_run_delivers_to_a_wecom_group_and_two_email_recipients_each_with_their_topics(
+    settings: Settings,
+    engine: Engine,
+    embedder: Embedder,
+    wecom_webhook: WebhookServer,
+    unsubscribe_secret: Any,
+    bilingual_day: list[dict[str, Any]],
+) -> None:
+    profile = Profile(name="default", topics=dict(TOPICS))
+    seed_digest(engine, profile, bilingual_day[:10])
+    with session_scope(engine) as session:
+        subscribe(session, channel="wecom", recipient="lab", profile=profile)
+        subscribe(
+            session, channel="email", recipient=ALICE, profile=profile, topics=["model_merging"]
+        )
+        subscribe(session, channel="email", recipient=BOB, profile=profile, topics=["long_context"])
+
+    with SMTPServer() as smtp:
+        email = EmailSettings(
+            host="127.0.0.1",
+            port=smtp.port,
+            security="none",
+            sender="PaperRadar <radar@example.org>",
+            unsubscribe_base_url="https://radar.example.org/unsubscribe",
+            unsubscribe_secret=unsubscribe_secret,
+        )
+        channels = {
+            "wecom": WeComChannel(
+                WeComSettings(webhooks={"lab": wecom_webhook.url()}), llm_configured=True
+            ),
+            "email": EmailChannel(email, llm_configured=True),
+        }
+        ctx = Context(settings, engine, (profile,), embedder, None, channels=channels)
+        # The day's run, as `delivery.run` does it, at a time after the default 09:00 send time.
+        for _ in range(2):  # the second run sends nothing again
+            with session_scope(engine) as session:
+                delivery.plan_deliveries(session, ctx, DAY)
+            delivery.deliver_due(ctx, now=SEND_TIME)
+
+    with session_scope(engine) as session:
+        rows = session.exec(select(Delivery)).all()
+        assert {(row.channel, row.recipient, row.status) for row in rows} == {
+            ("wecom", "lab", DeliveryStatus.SENT),
+            ("email", ALICE, DeliveryStatus.SENT),
+            ("email", BOB, DeliveryStatus.SENT),
+        }
+        wecom_parts = next(row.parts_total for row in rows if row.channel == "wecom")
+    assert len(wecom_webhook.posts) == wecom_parts
+    group = "\n".join(wecom_webhook.contents)
+    assert TOPICS["model_merging"].title in group and TOPICS["long_context"].title in group
+    assert len(smtp.received) == 2
+    html = {
+        mail.rcpt_tos[0]: mail.message.get_body(("html",)).get_content() for mail in smtp.received
+    }
+    assert TOPICS["model_merging"].title in html[ALICE]
+    assert TOPICS["long_context"].title not in html[ALICE]
+    assert TOPICS["long_context"].title in html[BOB]
+    assert TOPICS["model_merging"].title not in html[BOB]
