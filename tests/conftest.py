@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from support.bot_api import BotApiServer, bot_api_server
 from support.openai_api import ChatServer, load_bilingual_day
+from support.smtp import Certificate, make_certificate
+from support.web_site import WebArchive, build_archive, write_feed
+from support.wecom_api import WebhookServer
 
 from paperradar.context import Context
 from paperradar.embeddings import Embedder
 from paperradar.profiles import load_profiles
-from paperradar.settings import EmbeddingSettings, LLMSettings, Settings
+from paperradar.settings import (
+    ArxivSettings,
+    EmailSettings,
+    EmbeddingSettings,
+    LLMSettings,
+    Settings,
+    WebSettings,
+)
 from paperradar.store import create_db_engine, migrate
+from paperradar.unsubscribe import start_unsubscribe_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("PAPERRADAR_SHARED_DIR", REPO_ROOT.parent / "shared"))
@@ -59,6 +77,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'paperradar.sqlite3'}"
         return
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """Create a fresh database on the PostgreSQL server (or skip); drop it afterwards."""
     reason = _postgres_unavailable_reason()
     if reason:
         pytest.skip(reason)
@@ -149,3 +174,150 @@ def context(settings: Settings, engine: Engine, embedder: Embedder) -> Context:
         embedder=embedder,
         llm=None,
     )
+
+
+# --- WeCom and email channels ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _wecom_httpserver() -> Iterator[HTTPServer]:
+    """One threaded loopback HTTP server for the WeCom webhook fakes of a test session."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def wecom_webhook(_wecom_httpserver: HTTPServer) -> Iterator[WebhookServer]:
+    """A loopback WeCom group-bot webhook knowing the bot key `lab-key`."""
+    _wecom_httpserver.clear()
+    yield WebhookServer(_wecom_httpserver)
+    _wecom_httpserver.clear()
+
+
+@pytest.fixture(scope="session")
+def smtp_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for localhost and 127.0.0.1, made for this test session."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def unsubscribe_secret() -> SecretStr:
+    """The secret unsubscribe tokens are signed with in tests."""
+    return SecretStr("unsubscribe-secret-for-tests-0123456789abcdef")
+
+
+@pytest.fixture
+def unsubscribe_endpoint(engine: Engine, unsubscribe_secret: SecretStr) -> Iterator[str]:
+    """The unsubscribe endpoint, served as `paperradar serve` does, over the test database."""
+    settings = EmailSettings(
+        host="127.0.0.1",
+        sender="radar@example.org",
+        unsubscribe_base_url="http://127.0.0.1/unsubscribe",
+        unsubscribe_secret=unsubscribe_secret,
+        unsubscribe_port=0,
+    )
+    server = start_unsubscribe_server(engine, settings)
+    yield f"http://127.0.0.1:{server.server_port}/unsubscribe"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def web_archive_of(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: Embedder,
+    arxiv_fixtures: Path,
+    bilingual_day: list[dict[str, Any]],
+) -> Iterator[Callable[[str], WebArchive]]:
+    """Build (once per backend and session) a web archive of two real days; see support.web_site."""
+    built: dict[str, WebArchive] = {}
+    with ExitStack() as cleanup:
+
+        def build(backend: str) -> WebArchive:
+            if backend in built:
+                return built[backend]
+            folder = tmp_path_factory.mktemp(f"web-{backend}")
+            if backend == "sqlite":
+                url = f"sqlite:///{folder / 'paperradar.sqlite3'}"
+            else:
+                url = cleanup.enter_context(postgres_database())
+            feed = folder / "two-days.jsonl"
+            corpus = arxiv_fixtures / "corpus" / "corpus_cs_cl_lg_ai_2025-09_2025-10.jsonl"
+            write_feed(corpus, bilingual_day, feed)
+            settings = Settings(
+                data_dir=folder / "var",
+                database_url=url,
+                prompts_dir=REPO_ROOT / "prompts",
+                profiles_dir=REPO_ROOT / "profiles",
+                migrations_dir=REPO_ROOT / "db",
+                arxiv=ArxivSettings(feed_file=feed),
+                web=WebSettings(base_url="https://radar.example.org/archive/"),
+            )
+            engine = create_db_engine(url)
+            cleanup.callback(engine.dispose)
+            migrate(engine, settings.migrations_dir)
+            profiles = load_profiles(settings.profiles_dir)
+            ctx = Context(
+                settings=settings, engine=engine, profiles=profiles, embedder=embedder, llm=None
+            )
+            built[backend] = build_archive(ctx, bilingual_day)
+            return built[backend]
+
+        yield build
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def web_archive(
+    request: pytest.FixtureRequest, web_archive_of: Callable[[str], WebArchive]
+) -> WebArchive:
+    """The built web archive, on each database backend."""
+    return web_archive_of(request.param)
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium (Debian's `chromium`) via Playwright; skipped without it, but not in CI."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    problem = None if executable else "Chromium not installed (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "Playwright not installed (pip install -e '.[dev]')"
+    if problem or executable is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{problem}: the browser tests must run in CI")
+        pytest.skip(problem)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def test_artifacts() -> Path:
+    """The folder for screenshots and other files a test run leaves to look at (gitignored)."""
+    folder = REPO_ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiServer]:
+    """A loopback Telegram Bot API server (getMe, getUpdates, sendMessage, callbacks, edits)."""
+    with bot_api_server() as server:
+        yield server

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import Engine
 
+from paperradar.channels import Channel, build_channels
 from paperradar.embeddings import Embedder
 from paperradar.llm import LLMClient
 from paperradar.profiles import Profile, load_profiles
+from paperradar.records import utc_now
 from paperradar.settings import Settings
-from paperradar.store import create_db_engine, migrate
+from paperradar.store import create_db_engine, migrate, session_scope
+from paperradar.topics import current_profiles
 
 
 @dataclass(frozen=True)
@@ -22,11 +27,17 @@ class Context:
     profiles: tuple[Profile, ...]
     embedder: Embedder
     llm: LLMClient | None
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    # The profiles read from files, kept when `profiles` gains the topics added at run time.
+    file_profiles: tuple[Profile, ...] | None = None
+    # What "now" is to runs and deliveries; the service's simulated week injects its own.
+    clock: Callable[[], datetime] = utc_now
 
 
 def build_context(settings: Settings) -> Context:
     """Construct every client from settings and bring the database schema up to date."""
     profiles = load_profiles(settings.profiles_dir)
+    channels = build_channels(settings)
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine, settings.migrations_dir)
     return Context(
@@ -35,4 +46,12 @@ def build_context(settings: Settings) -> Context:
         profiles=profiles,
         embedder=Embedder(settings.embedding),
         llm=LLMClient(settings.llm) if settings.llm.enabled else None,
+        channels=channels,
     )
+
+
+def with_current_profiles(ctx: Context) -> Context:
+    """Return the context with the topics added at run time: admins' shared ones, chats' own."""
+    base = ctx.file_profiles if ctx.file_profiles is not None else ctx.profiles
+    with session_scope(ctx.engine) as session:
+        return replace(ctx, profiles=current_profiles(session, base), file_profiles=base)

@@ -21,6 +21,7 @@ from paperradar.errors import ConfigError
 ARXIV_ID_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$"
 TopicKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Language = Literal["zh", "en"]
+BOTH_LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
 
 class Strict(BaseModel):
@@ -59,7 +60,7 @@ class Profile(Strict):
     """A researcher's set of topics, seed papers and digest languages."""
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
-    languages: list[Language] = Field(default_factory=lambda: ["zh", "en"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list(BOTH_LANGUAGES), min_length=1)
     topics: dict[TopicKey, Topic] = Field(min_length=1)
     seed_papers: list[SeedPaper] = Field(default_factory=list)
 

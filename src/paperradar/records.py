@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, LargeBinary, Text, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -50,6 +50,9 @@ class Paper(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     abstract: str = Field(sa_column=Column(Text, nullable=False))
     authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Institutions as the source states them (arXiv's <arxiv:affiliation>, or the PDF's first
+    # page when that setting is on), in author order; empty when unknown, never guessed.
+    affiliations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     comment: str | None = Field(default=None, sa_column=Column(Text))
     doi: str | None = None
@@ -152,3 +155,158 @@ class DigestItem(SQLModel, table=True):
     rank: int
     paper_id: str = Field(foreign_key="paper.arxiv_id", max_length=64)
     match_id: int = Field(foreign_key="match.id")
+
+
+class DeliveryStatus(StrEnum):
+    """Where one digest stands with one recipient of one channel."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DigestLanguage(StrEnum):
+    """Which languages a recipient reads a digest in."""
+
+    ZH = "zh"
+    EN = "en"
+    BOTH = "both"
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one digest for one recipient of one channel, sent part by part."""
+
+    __table_args__ = (UniqueConstraint("digest_id", "channel", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: int = Field(foreign_key="digest.id", index=True)
+    channel: str = Field(max_length=32)
+    recipient: str = Field(max_length=320)
+    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, index=True)
+    # The rendered parts, frozen once the first one is sent, so a re-run resumes the same text.
+    parts: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    parts_total: int = 0
+    parts_sent: int = 0
+    message_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    sent_at: datetime | None = None
+    # The delivery worker sending it now, until when (a worker that dies lets go at expiry).
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_until: datetime | None = None
+
+
+class Subscription(SQLModel, table=True):
+    """A recipient of one channel: the shared profile's topics it reads and how it reads them."""
+
+    __table_args__ = (UniqueConstraint("channel", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    # A Telegram chat id, an e-mail address, a WeCom webhook name.
+    recipient: str = Field(max_length=320)
+    # The shared profile whose topics `topics` names (the recipient's own topics are rows of
+    # CustomTopic under the profile `sub-<id>`).
+    profile: str = Field(max_length=100)
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # None: the profile's languages, each topic's minimum and cap, and the run's own time.
+    language: DigestLanguage | None = None
+    min_percent: int | None = None
+    max_items: int | None = None
+    delivery_time: str | None = Field(default=None, max_length=5)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class CustomTopic(SQLModel, table=True):
+    """A topic added at run time: a chat's own (profile `sub-<id>`) or an admin's shared one."""
+
+    __table_args__ = (UniqueConstraint("profile", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile: str = Field(max_length=100, index=True)
+    key: str = Field(max_length=64)
+    # As the user wrote them, in any language.
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The English the topic is scored with when it was written in another language.
+    title_en: str | None = Field(default=None, sa_column=Column(Text))
+    description_en: str | None = Field(default=None, sa_column=Column(Text))
+    keywords_en: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    min_percent: int = 40
+    max_picks: int = 8
+    created_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Feedback(SQLModel, table=True):
+    """A reader's 👍 (+1) or 👎 (-1) on a paper picked for a topic; the ranker learns from it."""
+
+    __table_args__ = (UniqueConstraint("paper_id", "profile", "topic", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=64)
+    profile: str = Field(max_length=100, index=True)
+    topic: str = Field(max_length=100)
+    channel: str = Field(max_length=32)
+    chat: str | None = Field(default=None, max_length=320)
+    user_id: str = Field(max_length=100)
+    value: int
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class RunStatus(StrEnum):
+    """Where a pipeline run stands; a run whose process died is marked interrupted later."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class Run(SQLModel, table=True):
+    """One pipeline run of one day: who ran it, each stage's counts, and what failed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    status: RunStatus
+    # What started it: "cli", "schedule", "catch-up", "retry".
+    trigger: str = Field(max_length=50)
+    dry_run: bool = False
+    holder: str = Field(max_length=200)
+    # The stage running now, or the one that failed.
+    stage: str | None = Field(default=None, max_length=50)
+    # [{"stage": ..., "written": ..., "details": {...}, "note": ...}, ...] in stage order.
+    reports: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    started_at: datetime = Field(default_factory=utc_now)
+    finished_at: datetime | None = None
+
+
+class PipelineLock(SQLModel, table=True):
+    """A lock row: one pipeline at a time across processes; it frees itself at `expires_at`."""
+
+    name: str = Field(primary_key=True, max_length=50)
+    # host:pid:token of the process holding it.
+    holder: str = Field(max_length=200)
+    acquired_at: datetime
+    expires_at: datetime
+
+
+class ScheduledJob(SQLModel, table=True):
+    """APScheduler's job table (its SQLAlchemyJobStore layout), declared so migrations own it."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: str = Field(sa_column=Column(Unicode(191), primary_key=True))
+    next_run_time: float | None = Field(default=None, sa_column=Column(Float(25), index=True))
+    job_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
