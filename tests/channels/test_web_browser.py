@@ -53,8 +53,15 @@ class Watched:
             ),
         )
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        # A request the browser itself cancels because the page navigated away (the favicon of
+        # a page left by a click, say) is ERR_ABORTED; a missing or broken file fails otherwise.
         self.page.on(
-            "requestfailed", lambda request: self.problems.append(f"failed: {request.url}")
+            "requestfailed",
+            lambda request: (
+                None
+                if request.failure == "net::ERR_ABORTED"
+                else self.problems.append(f"failed: {request.url} ({request.failure})")
+            ),
         )
         self.page.on(
             "response",
