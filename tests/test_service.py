@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ from paperradar.records import (
     FeedDay,
     Run,
     RunStatus,
+    ScheduledJob,
     Subscription,
 )
 from paperradar.schedule import fire_times
@@ -46,6 +50,7 @@ from paperradar.store import session_scope
 from paperradar.subscriptions import subscribe
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_FEED = REPO_ROOT / "src" / "paperradar" / "demo" / "cs_cl_lg_ai_2025-10-15.jsonl.gz"
 NEW_YORK = ZoneInfo("America/New_York")
 WEEK = [date(2025, 10, 13) + timedelta(days=n) for n in range(5)]
 MONDAY, TUESDAY, WEDNESDAY, HOLIDAY, FRIDAY = WEEK
@@ -258,3 +263,48 @@ def test_a_simulated_week_with_a_holiday_and_a_crash_sends_each_digest_once(
     assert len(admin) == 1
     assert "the run for 2025-10-17 failed at fetch" in admin[0]
     assert "will retry after" in admin[0]
+
+
+def test_serve_runs_the_scheduler_until_sigterm(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    # A feed of one paper of another day: today, nothing is announced.
+    old_day = tmp_path / "old-day.jsonl"
+    old_day.write_text(json.dumps(json_lines(DEMO_FEED)[0]) + "\n", encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PAPERRADAR_CONFIG": "",
+        "PAPERRADAR_DATABASE_URL": settings.resolved_database_url,
+        "PAPERRADAR_DATA_DIR": str(settings.data_dir),
+        "PAPERRADAR_PROFILES_DIR": str(settings.profiles_dir),
+        "PAPERRADAR_PROMPTS_DIR": str(settings.prompts_dir),
+        "PAPERRADAR_MIGRATIONS_DIR": str(settings.migrations_dir),
+        "PAPERRADAR_EMBEDDING__DEVICE": "cpu",
+        "PAPERRADAR_ARXIV__FEED_FILE": str(old_day),
+        "HF_HUB_OFFLINE": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperradar", "serve", "--role", "scheduler"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # On start it catches up: the latest announcement day runs (here: nothing announced).
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and process.poll() is None:
+            with session_scope(engine) as session:
+                jobs = session.exec(select(ScheduledJob.id)).all()
+                done = session.exec(select(Run).where(Run.status == RunStatus.OK)).all()
+            if done and len(jobs) == 3:
+                break
+            time.sleep(0.5)
+        assert sorted(jobs) == ["catch-up", "deliver", "pipeline"]
+        assert done and done[0].trigger == "catch-up"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output[-3000:]
+    assert "SIGTERM received; stopping" in output

@@ -21,11 +21,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from paperradar import arxiv_api, delivery, pipeline
 from paperradar.channels import Message
 from paperradar.context import Context
-from paperradar.errors import ChannelError, PaperRadarError
+from paperradar.errors import PaperRadarError
 from paperradar.locks import LockBusyError
 from paperradar.records import FeedDay
 from paperradar.reports import StageReport
-from paperradar.runs import failures_since_success
+from paperradar.runs import describe_error, failures_since_success
 from paperradar.schedule import DueDay, due_days, pipeline_trigger, retry_delay
 from paperradar.settings import ScheduleSettings, Settings
 from paperradar.store import session_scope
@@ -87,7 +87,7 @@ class Service:
         arxiv_api.backfill(self.ctx, entry.day, entry.day)
 
     def _run_one(self, entry: DueDay, trigger: str, *, latest: bool) -> Outcome:
-        finished = False
+        finished, problem = False, "the process stopped"
         try:
             self._fill_past_day(entry, latest=latest)
             with self._channels_lock:
@@ -95,27 +95,28 @@ class Service:
             finished = True
         except LockBusyError as error:
             logger.info("%s: %s", entry.day, error)
+            finished = True  # another process is running it: nothing failed
             return Outcome.BUSY
         except PaperRadarError as error:
             logger.error("%s: the run failed: %s", entry.day, error)
+            problem = describe_error(error)
             return Outcome.FAILED
         finally:
-            # Any failure, a bug included, is told to the admin before it propagates.
+            # Any failure, a bug included, is told to the admins before it propagates.
             if not finished:
-                self._tell_failure(entry)
+                self._tell_failure(entry, problem)
         return Outcome.DONE
 
-    def _tell_failure(self, entry: DueDay) -> None:
+    def _tell_failure(self, entry: DueDay, problem: str) -> None:
         with session_scope(self.ctx.engine) as session:
             failed = failures_since_success(session, entry.day)
-        if not failed:
-            return  # a second scheduler process had the lock; nothing failed
-        run = failed[-1]
-        retry_at = self.ctx.clock() + retry_delay(self.ctx.settings.schedule, len(failed))
+        # A failure before the run began (the arXiv API backfill) has no Run row.
+        stage, attempt = (failed[-1].stage or "start", len(failed)) if failed else ("fetch", 1)
+        error = failed[-1].error if failed else problem
+        retry_at = self.ctx.clock() + retry_delay(self.ctx.settings.schedule, attempt)
         self.tell_admins(
-            f"PaperRadar: the run for {entry.day} failed at {run.stage or 'start'} "
-            f"(attempt {len(failed)}): {run.error}\n"
-            f"It will retry after {retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
+            f"PaperRadar: the run for {entry.day} failed at {stage} (attempt {attempt}): "
+            f"{error}\nIt will retry after {retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
             "`paperradar status` shows the details."
         )
 
@@ -132,7 +133,7 @@ class Service:
                 for chat in chats:
                     try:
                         channel.send(message, chat)
-                    except ChannelError as error:
+                    except PaperRadarError as error:  # a channel error, or a rejected token
                         logger.error("notice to admin chat %s not sent: %s", chat, error)
             finally:
                 channel.close()
@@ -196,7 +197,12 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
         if stored is not None and str(stored.trigger) == str(trigger):
             continue
         scheduler.add_job(
-            fire, trigger, args=[service.name, job_id], id=job_id, replace_existing=True
+            fire,
+            trigger,
+            args=[service.name, job_id],
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
         )
     # Catch up at once on start; the interval then carries on from now.
     scheduler.modify_job("catch-up", next_run_time=datetime.now(ZoneInfo(settings.timezone)))
