@@ -126,14 +126,19 @@ def embedder() -> Embedder:
     return Embedder(EmbeddingSettings(device="cpu"))
 
 
-@pytest.fixture(scope="session")
-def _openai_httpserver() -> Iterator[HTTPServer]:
-    """One threaded loopback HTTP server for the OpenAI-compatible fakes of a test session."""
+def _threaded_loopback_server() -> Iterator[HTTPServer]:
+    """Run one threaded HTTP server on a free loopback port until the fixture ends."""
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     yield server
     server.clear()
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def _openai_httpserver() -> Iterator[HTTPServer]:
+    """One threaded loopback HTTP server for the OpenAI-compatible fakes of a test session."""
+    yield from _threaded_loopback_server()
 
 
 @pytest.fixture
@@ -182,11 +187,7 @@ def context(settings: Settings, engine: Engine, embedder: Embedder) -> Context:
 @pytest.fixture(scope="session")
 def _wecom_httpserver() -> Iterator[HTTPServer]:
     """One threaded loopback HTTP server for the WeCom webhook fakes of a test session."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
+    yield from _threaded_loopback_server()
 
 
 @pytest.fixture
