@@ -95,3 +95,23 @@ def test_unknown_model_raises_config_error_with_fix_hint(tmp_path) -> None:  # t
 def test_auto_device_resolves_to_an_available_device() -> None:
     assert pick_device("auto") in {"cuda", "mps", "cpu"}
     assert pick_device("cpu") == "cpu"
+
+
+def test_cached_embedding_encodes_each_text_once_and_returns_the_same_vectors(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["Model merging of fine-tuned LLMs", "Long-context retrieval", "Model merging"]
+    direct = embedder.embed(texts)
+    encoded: list[str] = []
+    embed = embedder.embed
+
+    def counting(batch):  # type: ignore[no-untyped-def]
+        encoded.extend(batch)
+        return embed(batch)
+
+    monkeypatch.setattr(embedder, "embed", counting)
+    first = embedder.embed_cached(texts)
+    again = embedder.embed_cached([texts[2], texts[0], texts[2]])
+    assert np.allclose(first, direct, atol=1e-5)
+    assert np.allclose(again, direct[[2, 0, 2]], atol=1e-5)
+    assert sorted(encoded) == sorted(texts)

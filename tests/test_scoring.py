@@ -19,6 +19,7 @@ from paperradar.records import Match
 from paperradar.store import session_scope
 from paperradar.topic_index import (
     KEEP_PICKS_FACTOR,
+    CandidatePool,
     PaperVector,
     ScoredMatch,
     TopicIndex,
@@ -87,7 +88,7 @@ def index(profile: Profile, candidates: list[PaperVector], embedder: Embedder) -
 
 @pytest.fixture(scope="module")
 def matches(index: TopicIndex, candidates: list[PaperVector]) -> list[ScoredMatch]:
-    return index.match(candidates)
+    return index.match(CandidatePool.of(candidates))
 
 
 def ranked(matches: list[ScoredMatch], topic: str) -> list[str]:
@@ -131,7 +132,7 @@ def test_every_candidate_is_scored_for_every_topic_but_seeds_never(
 ) -> None:
     seed = inline_seeds(profile)[0]
     seed_as_candidate = PaperVector(seed.paper_id, seed.title, seed.abstract, candidates[0].vector)
-    scored = index.match([*candidates, seed_as_candidate])
+    scored = index.match(CandidatePool.of([*candidates, seed_as_candidate]))
     for topic in profile.topics:
         assert sorted(ranked(scored, topic)) == sorted(paper.paper_id for paper in candidates)
     assert seed.paper_id not in {match.paper_id for match in scored}
@@ -177,7 +178,7 @@ def test_scoring_is_deterministic(
     embedder: Embedder,
     matches: list[ScoredMatch],
 ) -> None:
-    again = build(profile, list(reversed(candidates)), embedder).match(candidates)
+    again = build(profile, list(reversed(candidates)), embedder).match(CandidatePool.of(candidates))
     assert again == matches
 
 
@@ -192,7 +193,9 @@ def test_topic_with_only_a_description_still_scores(
             },
         }
     )
-    scored = TopicIndex.build(lone, seeds=[], embed=embedder.embed).match(candidates)
+    scored = TopicIndex.build(lone, seeds=[], embed=embedder.embed).match(
+        CandidatePool.of(candidates)
+    )
     assert len(scored) == len(candidates)
     assert scored[0].reason.startswith("closest to the topic description")
     assert scored[0].paper_id in MERGING
@@ -221,7 +224,7 @@ def test_votes_move_a_topics_scores_the_right_way(
         vectors=np.stack([vector[disliked], vector[liked]]),
         values=np.array([-1, 1]),
     )
-    learned = index.match(candidates, {"model_merging": votes})
+    learned = index.match(CandidatePool.of(candidates), {"model_merging": votes})
     after = {m.paper_id: m for m in learned if m.topic == "model_merging"}
     assert after[disliked].score < cold[disliked]
     assert after[liked].score > cold[liked]

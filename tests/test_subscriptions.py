@@ -209,7 +209,7 @@ def test_a_liked_paper_becomes_an_anchor_of_its_topic_and_lifts_its_neighbours(
             user_id="8",
         )
     # The liked paper is a seed now (never picked again); its nearest neighbour gains.
-    vectors = {c.paper_id: c.vector for c in candidates if c.vector is not None}
+    vectors = {c.paper_id: c.vector for c in candidates.papers if c.vector is not None}
     neighbour = max(
         (paper_id for paper_id in vectors if paper_id != liked),
         key=lambda paper_id: float(vectors[paper_id] @ vectors[liked]),

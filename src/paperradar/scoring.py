@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlmodel import Session, col, select
+from tqdm import tqdm
 
 from paperradar.embeddings import load_vectors
 from paperradar.feedback import topic_votes
@@ -19,7 +21,13 @@ from paperradar.profiles import Profile
 from paperradar.records import Embedding, Match, Paper
 from paperradar.reports import StageReport
 from paperradar.store import session_scope
-from paperradar.topic_index import PaperVector, ScoredMatch, TopicIndex, vector_of, worth_keeping
+from paperradar.topic_index import (
+    CandidatePool,
+    PaperVector,
+    ScoredMatch,
+    TopicIndex,
+    worth_keeping,
+)
 
 if TYPE_CHECKING:
     from paperradar.context import Context
@@ -63,25 +71,26 @@ def load_seeds(session: Session, model: str, profile: Profile) -> list[PaperVect
     return seeds
 
 
-def candidates_of(session: Session, model: str, papers: Sequence[Paper]) -> list[PaperVector]:
-    """Pair stored papers with their cached vectors (the embed stage has run)."""
-    if not papers:
-        return []
+def candidates_of(session: Session, model: str, papers: Sequence[Paper]) -> CandidatePool:
+    """Pair stored papers with their cached vectors (the embed stage has run) and index them."""
     vectors = load_vectors(session, model, papers)
-    return [
-        PaperVector(paper.arxiv_id, paper.title, paper.abstract, vector)
-        for paper, vector in zip(papers, vectors, strict=True)
-    ]
+    return CandidatePool.of(
+        [
+            PaperVector(paper.arxiv_id, paper.title, paper.abstract, vector)
+            for paper, vector in zip(papers, vectors, strict=True)
+        ]
+    )
 
 
 def score_candidates(
-    session: Session, ctx: Context, profile: Profile, candidates: Sequence[PaperVector]
+    session: Session, ctx: Context, profile: Profile, pool: CandidatePool
 ) -> list[ScoredMatch]:
     """Score candidates for every topic of a profile: the one path of `run` and `rank`."""
     seeds = load_seeds(session, ctx.embedder.model_name, profile)
-    background = np.stack([vector_of(paper) for paper in candidates]) if candidates else None
-    index = TopicIndex.build(profile, seeds=seeds, embed=ctx.embedder.embed, background=background)
-    return index.match(candidates, load_votes(session, ctx.embedder.model_name, profile))
+    index = TopicIndex.build(
+        profile, seeds=seeds, embed=ctx.embedder.embed_cached, background=pool.vectors
+    )
+    return index.match(pool, load_votes(session, ctx.embedder.model_name, profile))
 
 
 def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Votes]:
@@ -146,12 +155,12 @@ def run(ctx: Context, day: date) -> StageReport:
         papers = session.exec(
             select(Paper).where(Paper.first_announced_on == day).order_by(col(Paper.arxiv_id))
         ).all()
-        candidates = candidates_of(session, ctx.embedder.model_name, papers)
-        if not candidates:
+        if not papers:
             return StageReport("score", written=0, note=f"no candidates announced on {day}")
-        for profile in ctx.profiles:
-            matches = score_candidates(session, ctx, profile, candidates)
+        pool = candidates_of(session, ctx.embedder.model_name, papers)
+        for profile in tqdm(ctx.profiles, desc="score", disable=not sys.stderr.isatty()):
+            matches = score_candidates(session, ctx, profile, pool)
             details[profile.name] = save_matches(session, profile=profile, day=day, matches=matches)
     written = int(sum(details.values()))
-    logger.info("score: %d candidate(s), %d match(es) written", len(candidates), written)
+    logger.info("score: %d candidate(s), %d match(es) written", len(papers), written)
     return StageReport("score", written=written, details=details)

@@ -77,6 +77,27 @@ class ScoredMatch:
     reason: str
 
 
+@dataclass(frozen=True)
+class CandidatePool:
+    """A day's candidates with what every profile scores them by: their vectors and the lexical
+    index (idf from the whole pool). Built once per scoring run and shared by every profile."""
+
+    papers: tuple[PaperVector, ...]
+    vectors: np.ndarray
+    lexical: LexicalIndex
+
+    @classmethod
+    def of(cls, papers: Sequence[PaperVector]) -> CandidatePool:
+        """Index candidates that all have a vector."""
+        vectors = (
+            np.stack([vector_of(paper) for paper in papers])
+            if papers
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        lexical = LexicalIndex([p.title for p in papers], [p.abstract for p in papers])
+        return cls(papers=tuple(papers), vectors=vectors, lexical=lexical)
+
+
 def percent_of(score: float) -> int:
     """Map a score in [0, 1] onto a whole percent (monotone, and the same on every day)."""
     return int(min(100, max(0, round(score * 100))))
@@ -227,31 +248,35 @@ class TopicIndex:
         return cls(profile=profile, topics=tuple(anchors), seed_topics=routes)
 
     def match(
-        self, candidates: Sequence[PaperVector], votes: Mapping[str, Votes] | None = None
+        self, pool: CandidatePool, votes: Mapping[str, Votes] | None = None
     ) -> list[ScoredMatch]:
         """Score every candidate (but the profile's own seeds) for every topic, best first.
 
         A topic with readers' votes blends its cold score with what it learned from them.
         """
-        kept = [paper for paper in candidates if paper.paper_id not in self.profile.seed_ids]
+        kept = [
+            row
+            for row, paper in enumerate(pool.papers)
+            if paper.paper_id not in self.profile.seed_ids
+        ]
         if not kept:
             return []
-        vectors = np.stack([vector_of(paper) for paper in kept])
-        lexical = LexicalIndex([p.title for p in kept], [p.abstract for p in kept])
         matches: list[ScoredMatch] = []
         for anchors in self.topics:
-            evidence = topic_evidence(anchors, lexical, vectors)
+            evidence = topic_evidence(anchors, pool.lexical, pool.vectors)
             topic_votes = (votes or {}).get(anchors.key)
             model = topic_votes and fit_topic_model(
-                topic_votes, anchors=anchors.vectors, candidates=vectors
+                topic_votes, anchors=anchors.vectors, candidates=pool.vectors
             )
-            scores = model.blend(evidence.score, vectors) if model else evidence.score
+            scores = model.blend(evidence.score, pool.vectors) if model else evidence.score
             learned = f"; learned from {model.votes} vote(s)" if model else ""
-            for row, paper in enumerate(kept):
+            for row in kept:
                 score = float(scores[row])
                 reason = evidence.reason(row) + learned
                 matches.append(
-                    ScoredMatch(paper.paper_id, anchors.key, score, percent_of(score), reason)
+                    ScoredMatch(
+                        pool.papers[row].paper_id, anchors.key, score, percent_of(score), reason
+                    )
                 )
         order = {key: position for position, key in enumerate(self.profile.topics)}
         return sorted(matches, key=lambda m: (order[m.topic], -m.score, m.paper_id))
