@@ -1,14 +1,17 @@
 """Measure PaperRadar at scale: N subscribers with 5 topics each, one 1,300-paper day.
 
-    python bench/scale.py [--subscribers 10000] [--topics 5] [--mode shared|own] [--no-send]
+    python bench/scale.py [--subscribers 10000] [--topics 5] [--mode shared|own]
+                          [--send-subscribers 1000] [--no-send] [--plan-growth]
 
 `--mode shared` (default): a shared profile of 20 research interests; each subscriber reads 5
 of them, so the day is scored and composed once and fanned out per subscriber. `--mode own`:
 each subscriber writes 5 topics of their own (CustomTopic rows), so scoring and composing run
 once per subscriber. The day is the development pool's largest day topped up from the next
 ones. Digests fan out through the outbox to a loopback Bot API that enforces Telegram's limits
-(30 messages/s overall, one message/s per chat; over that, 429 with retry_after). Prints one
-table of seconds per step.
+(30 messages/s overall, one message/s per chat; over that, 429 with retry_after); sending is
+timed for the first `--send-subscribers` (the others' delivery time is moved to the evening, so
+they wait), and the table projects the whole fan-out from the measured rate. Prints one table
+of seconds per step.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
 
-from paperradar import delivery, digests, embeddings, fetch, scoring, seeds
+from paperradar import delivery, digests, embeddings, fetch, schedule, scoring, seeds
 from paperradar.context import Context, build_context, with_current_profiles
 from paperradar.records import CustomTopic, Delivery, Digest, Subscription
 from paperradar.settings import (
@@ -245,6 +249,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-send", action="store_true", help="Stop after planning the outbox.")
     parser.add_argument(
+        "--send-subscribers",
+        type=int,
+        default=1000,
+        help="Time sending to this many subscribers; project the rest from their rate.",
+    )
+    parser.add_argument(
         "--plan-growth",
         action="store_true",
         help="Only time planning the outbox for 500, 1000 and 2000 own-topic subscribers.",
@@ -292,12 +302,39 @@ def main() -> None:
     with session_scope(ctx.engine) as session:
         timed(rows, "plan outbox", lambda: delivery.plan_deliveries(session, ctx, day))
     if not args.no_send:
-        timed(rows, "send (Bot API limits)", lambda: delivery.deliver_due(ctx, day=day))
+        send_some(ctx, day, rows, args.send_subscribers)
     print(
         f"\n{args.subscribers} subscribers x {args.topics} {args.mode} topics, "
         f"{args.papers} papers; Bot API: {dict(bot.counts)}\n"
     )
     print_table(rows, args.subscribers)
+
+
+def send_some(ctx: Context, day: date, rows: list[tuple[str, float, str]], count: int) -> None:
+    """Send the digests of the first `count` subscribers; project the whole outbox's time."""
+    with session_scope(ctx.engine) as session:
+        session.execute(
+            update(Subscription).where(col(Subscription.id) > count).values(delivery_time="23:59")
+        )
+        total = session.exec(select(func.count()).select_from(Delivery)).one()
+    morning = schedule.first_delivery_at(day, "09:00", ctx.settings.schedule)
+    started = time.perf_counter()
+    report = delivery.deliver_due(ctx, now=morning, day=day)
+    seconds = time.perf_counter() - started
+    rows.append((f"send to {count} subscribers (Bot API limits)", seconds, report.line()))
+    with session_scope(ctx.engine) as session:
+        sent = [len(row.parts) for row in session.exec(select(Delivery)) if row.parts]
+    rate = sum(sent) / seconds
+    mean_parts = sum(sent) / max(len(sent), 1)
+    projected = total * mean_parts / rate
+    rows.append(
+        (
+            f"send to all {total} (projected)",
+            projected,
+            f"{rate:.1f} parts/s, {mean_parts:.1f} parts per digest",
+        )
+    )
+    print(f"sent {sum(sent)} parts in {seconds:.1f} s ({rate:.1f}/s)", flush=True)
 
 
 def print_table(rows: list[tuple[str, float, str]], subscribers: int) -> None:

@@ -2,7 +2,11 @@
 
 import json
 import os
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -161,18 +165,93 @@ def test_a_blocked_chat_fails_for_good_and_an_unsubscribed_one_is_skipped(
     assert len(bot_api.sent_to(BOB)) == 0
 
 
-def test_a_later_delivery_time_waits_for_its_hour(outbox: Context, bot_api: BotApiServer) -> None:
+def test_each_chat_gets_the_digest_at_its_first_delivery_time_after_the_announcement(
+    outbox: Context, bot_api: BotApiServer
+) -> None:
     with session_scope(outbox.engine) as session:
         row = session.exec(select(Subscription).where(Subscription.recipient == str(BOB))).one()
         row.delivery_time = "20:30"
         delivery.plan_deliveries(session, outbox, DAY)
-    # 2025-10-15 12:00 UTC is 20:00 in Shanghai: Bob's 20:30 has not come.
-    morning = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
-    report = delivery.deliver_due(outbox, now=morning)
-    assert report.details["waiting"] == 1 and not bot_api.sent_to(BOB)
-    assert bot_api.sent_to(ALICE)
-    report = delivery.deliver_due(outbox, now=morning + timedelta(minutes=31))
-    assert report.details["delivered"] == 1 and bot_api.sent_to(BOB)
+    # Wednesday's announcement is in the feed from 00:00 in New York, 12:00 in Shanghai.
+    # At 20:00 in Shanghai, Bob's 20:30 has not come; the others' 09:00 is Thursday's.
+    evening = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
+    report = delivery.deliver_due(outbox, now=evening)
+    assert report.details["waiting"] == 3 and not bot_api.state.sent
+    report = delivery.deliver_due(outbox, now=evening + timedelta(minutes=31))
+    assert report.details["delivered"] == 1 and report.details["waiting"] == 2
+    assert bot_api.sent_to(BOB) and not bot_api.sent_to(ALICE)
+    thursday_morning = datetime(2025, 10, 16, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    report = delivery.deliver_due(outbox, now=thursday_morning)
+    assert report.details["delivered"] == 2 and bot_api.sent_to(ALICE) and bot_api.sent_to(CAROL)
+
+
+def test_parts_go_round_robin_across_chats_and_each_chat_waits_its_interval(
+    settings: Settings, engine: Engine, embedder: Embedder, bot_api: BotApiServer, outbox: Context
+) -> None:
+    paced = telegram_settings(settings, bot_api, chat_interval_seconds=0.5)
+    ctx = telegram_context(paced, engine, embedder, [PROFILE])
+    arrivals: list[tuple[float, int]] = []
+    bot_api.on_send = lambda sent: arrivals.append((time.monotonic(), sent.chat_id))
+    delivery.run(ctx, DAY)
+    chats = [chat for _, chat in arrivals]
+    assert set(chats) == {ALICE, BOB, CAROL} and chats.count(ALICE) > 2
+    # Every chat's first part goes out before any chat's second one.
+    assert len(set(chats[:3])) == 3
+    for chat in (ALICE, BOB, CAROL):
+        times = [at for at, to in arrivals if to == chat]
+        assert all(later - earlier >= 0.45 for earlier, later in pairwise(times)), chat
+    assert all(row.status == DeliveryStatus.SENT for row in _deliveries(engine).values())
+
+
+def test_two_days_digests_reach_a_chat_one_after_the_other(
+    outbox: Context, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
+) -> None:
+    later = DAY + timedelta(days=1)
+    seed_digest(outbox.engine, PROFILE, bilingual_day[24:40], day=later)
+    with session_scope(outbox.engine) as session:
+        delivery.plan_deliveries(session, outbox, DAY)
+        delivery.plan_deliveries(session, outbox, later)
+    delivery.deliver_due(outbox, day=later)
+    with session_scope(outbox.engine) as session:
+        rows = session.exec(
+            select(Delivery).where(Delivery.recipient == str(ALICE)).order_by(Delivery.digest_id)
+        ).all()
+        expected = [part["text"] for row in rows for part in row.parts]
+    assert len(rows) == 2 and all(row.status == DeliveryStatus.SENT for row in rows)
+    assert _texts(bot_api.sent_to(ALICE)) == expected
+
+
+def test_two_delivery_processes_share_the_outbox_and_send_each_part_once(
+    settings: Settings,
+    engine: Engine,
+    bot_api: BotApiServer,
+    bilingual_day: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    seed_digest(engine, PROFILE, bilingual_day[:24], hostile=True)
+    _subscribe_three(engine)
+    profiles_dir = _profiles_dir(tmp_path)
+    env = _env(settings, bot_api, profiles_dir, tmp_path)
+    # One delivery per claim and a paced chat, so the two workers overlap and interleave.
+    env.update(
+        PAPERRADAR_SCHEDULE__DELIVERY_BATCH="1", PAPERRADAR_TELEGRAM__CHAT_INTERVAL_SECONDS="0.3"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "paperradar", "deliver", "--day", DAY.isoformat()],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=300)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    for chat, row in _deliveries(engine).items():
+        assert row.status == DeliveryStatus.SENT and row.claimed_by is None
+        assert _texts(bot_api.sent_to(int(chat))) == [part["text"] for part in row.parts]
 
 
 def test_a_day_without_announcement_sends_a_short_note_only_when_asked(
@@ -214,6 +293,16 @@ def test_a_chats_own_topics_reach_that_chat_alone(
 # --- crash tests: a real `paperradar deliver` process, SIGKILLed, then run again ---------
 
 
+def _profiles_dir(folder: Path) -> Path:
+    """A profiles folder holding PROFILE, for `paperradar` child processes."""
+    profiles_dir = folder / "profiles"
+    profiles_dir.mkdir()
+    (profiles_dir / "default.yaml").write_text(
+        yaml.safe_dump(PROFILE.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
+    )
+    return profiles_dir
+
+
 def _env(
     settings: Settings, server: BotApiServer, profiles_dir: Path, extra_path: Path
 ) -> dict[str, str]:
@@ -251,11 +340,7 @@ def test_killed_delivery_runs_lose_no_digest_and_repeat_at_most_one_part_per_cra
 ) -> None:
     seed_digest(engine, PROFILE, bilingual_day[:24], hostile=True)
     _subscribe_three(engine)
-    profiles_dir = tmp_path / "profiles"
-    profiles_dir.mkdir()
-    (profiles_dir / "default.yaml").write_text(
-        yaml.safe_dump(PROFILE.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
-    )
+    profiles_dir = _profiles_dir(tmp_path)
     args = ["deliver", "--day", DAY.isoformat()]
     crashes = 0
     for number, (kind, point) in enumerate([*CRASHES, ("none", None)]):

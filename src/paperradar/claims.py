@@ -9,18 +9,22 @@ SQLite has one writer at a time, and the conditional update alone makes a claim 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from paperradar.records import Delivery
+from paperradar.locks import is_dead_local
+from paperradar.records import Delivery, DeliveryStatus
+
+logger = logging.getLogger(__name__)
 
 
 def claim(
     session: Session,
-    candidates: Select[tuple[int]],
+    candidates: Select[int | None],
     *,
     holder: str,
     now: datetime,
@@ -61,3 +65,29 @@ def release(session: Session, ids: Sequence[int], *, holder: str) -> None:
             .values(claimed_by=None, claimed_until=None)
         )
         session.commit()
+
+
+def free_dead_leases(session: Session, now: datetime) -> None:
+    """Give back the live leases of workers on this host whose process has died.
+
+    A killed worker's rows would otherwise wait for their lease to expire; a restarted one
+    (same host, its pid gone) takes them over at once.
+    """
+    holders = session.exec(
+        select(Delivery.claimed_by)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            col(Delivery.claimed_until) >= now,
+            col(Delivery.claimed_by).is_not(None),
+        )
+        .distinct()
+    ).all()
+    dead = [holder for holder in holders if holder is not None and is_dead_local(holder)]
+    if dead:
+        logger.warning("outbox: freeing the leases of dead worker(s) %s", ", ".join(dead))
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.claimed_by).in_(dead))
+            .values(claimed_by=None, claimed_until=None)
+        )
+    session.commit()

@@ -34,7 +34,7 @@ def process_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _is_dead_local(holder: str) -> bool:
+def is_dead_local(holder: str) -> bool:
     """Whether a holder names a process on this host that no longer runs.
 
     A holder with this process's pid but another token is an earlier incarnation (a restarted
@@ -62,7 +62,7 @@ def acquire(engine: Engine, name: str, *, ttl: timedelta, now: datetime | None =
     table = PipelineLock.__table__  # type: ignore[attr-defined]
     with Session(engine) as session:
         current = session.get(PipelineLock, name)
-        if current is not None and (current.expires_at <= now or _is_dead_local(current.holder)):
+        if current is not None and (current.expires_at <= now or is_dead_local(current.holder)):
             # Only the exact row seen is removed, so two processes cannot both clear a new one.
             logger.warning("lock %s: freeing the stale hold of %s", name, current.holder)
             session.execute(

@@ -311,6 +311,9 @@ class TelegramSettings(Section):
     rate_per_second: float = Field(default=30.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
+    # Telegram takes about one message a second in one chat: the outbox waits this long between
+    # two parts to the same chat and sends to other chats meanwhile.
+    chat_interval_seconds: float = Field(default=1.0, ge=0)
 
     @property
     def enabled(self) -> bool:
@@ -349,6 +352,10 @@ class ScheduleSettings(Section):
     delivery_time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     delivery_timezone: str = "Asia/Shanghai"
     delivery_days: str = "mon-fri"
+    # Deliveries one worker claims at once and sends round-robin. A round of 300 parts takes ten
+    # seconds at Telegram's 30 messages/s, well over its one message/s per chat; a worker that
+    # dies holds no more than this many until its lease (`lock_seconds`) expires.
+    delivery_batch: int = Field(default=300, ge=1)
     # How often the outbox is checked for deliveries whose time has come (1 to 60 minutes).
     delivery_check_minutes: int = Field(default=1, ge=1, le=60)
     # Telegram chats told when a run fails; empty: the private chats of telegram.admin_user_ids.

@@ -22,7 +22,8 @@ from paperradar.store import session_scope
 from paperradar.subscriptions import subscribe
 
 ALICE = "alice@example.org"
-SEND_TIME = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
+# 09:00 in Shanghai on the morning after the announcement: the default first delivery time.
+SEND_TIME = datetime(2025, 10, 16, 1, 0, tzinfo=UTC)
 BOB = "bob@example.org"
 
 
@@ -85,7 +86,7 @@ def test_a_run_delivers_to_a_wecom_group_and_two_email_recipients_each_with_thei
             "email": EmailChannel(email, llm_configured=True),
         }
         ctx = Context(settings, engine, (profile,), embedder, None, channels=channels)
-        # The day's run, as `delivery.run` does it, at a time after the default 09:00 send time.
+        # The day's run, as `delivery.run` does it, at the default send time.
         for _ in range(2):  # the second run sends nothing again
             with session_scope(engine) as session:
                 delivery.plan_deliveries(session, ctx, DAY)

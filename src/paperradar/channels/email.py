@@ -150,6 +150,7 @@ class EmailChannel:
     """Sends each recipient one newsletter per digest; the recipient is an email address."""
 
     name = "email"
+    part_interval = 0.0
 
     def __init__(self, settings: EmailSettings, *, llm_configured: bool) -> None:
         # EmailSettings refuses a half-configured section; this only tells mypy.

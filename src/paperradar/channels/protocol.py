@@ -65,6 +65,8 @@ class Channel(Protocol):
     """
 
     name: str
+    # Seconds between two parts to one recipient (the outbox paces each recipient by it).
+    part_interval: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self | None:

@@ -227,6 +227,7 @@ class TelegramChannel:
     def __init__(self, settings: TelegramSettings, *, llm_configured: bool) -> None:
         self.settings = settings
         self.llm_configured = llm_configured
+        self.part_interval = settings.chat_interval_seconds
         self._runner: asyncio.Runner | None = None
         self._bot: ExtBot[Any] | None = None
 

@@ -182,6 +182,8 @@ class WeComChannel:
     """Posts digests to WeCom groups through their bots' webhooks; a recipient is a group name."""
 
     name = "wecom"
+    # Each bot's own limiter paces its group.
+    part_interval = 0.0
 
     def __init__(
         self, settings: WeComSettings, *, llm_configured: bool, clock: Clock | None = None
