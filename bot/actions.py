@@ -166,18 +166,23 @@ def topic_details(ctx: Context, chat: str, key: str) -> TopicDetails:
     )
 
 
+SETTINGS_USAGE = (
+    "/settings [language zh|en|both | min 0-100 | max 1-50 | time HH:MM|off"
+    " | zone Europe/Berlin|off]"
+)
+
+
 def update_settings(ctx: Context, chat: str, field: str, value: str) -> Subscription:
-    """Change one of the chat's delivery settings: language, min, max or time."""
+    """Change one of the chat's delivery settings: language, min, max, time or zone."""
     parsers = {
         "language": ("language", subscriptions.parse_language),
         "min": ("min_percent", subscriptions.parse_percent),
         "max": ("max_items", subscriptions.parse_max_items),
         "time": ("delivery_time", subscriptions.parse_delivery_time),
+        "zone": ("timezone", subscriptions.parse_timezone),
     }
     if field not in parsers:
-        raise UsageError(
-            "usage: /settings [language zh|en|both | min 0-100 | max 1-50 | time HH:MM|off]"
-        )
+        raise UsageError(f"usage: {SETTINGS_USAGE}")
     name, parse = parsers[field]
     parsed = parse(value)
     chat_state(ctx, chat)

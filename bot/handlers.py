@@ -137,16 +137,14 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show or change the chat's language, minimum percent, cap and delivery time."""
+    """Show or change the chat's language, minimum percent, cap, delivery time and zone."""
     ctx, chat = core(context), _chat(update)
     if not context.args:
         state = await call(actions.chat_state, ctx, chat)
         await _reply(update, views.settings_text(state.subscription))
         return
     if len(context.args) != 2:
-        raise actions.UsageError(
-            "usage: /settings language zh|en|both | min 0-100 | max 1-50 | time HH:MM|off"
-        )
+        raise actions.UsageError(f"usage: {actions.SETTINGS_USAGE}")
     field, value = context.args[0].lower(), context.args[1]
     subscription = await call(actions.update_settings, ctx, chat, field, value)
     await _reply(update, views.settings_text(subscription))

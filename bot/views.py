@@ -7,12 +7,12 @@ from html import escape as escape_attribute
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.actions import ChatState, TopicDetails
+from bot.actions import SETTINGS_USAGE, ChatState, TopicDetails
 from paperradar import feedback
 from paperradar.records import CustomTopic, Paper, Subscription
 from paperradar.search import SearchHit
 
-HELP = """<b>PaperRadar</b>: your daily arXiv digest, ranked against your research topics.
+HELP = f"""<b>PaperRadar</b>: your daily arXiv digest, ranked against your research topics.
 
 /today: today's digest now
 /topic list: shared topics (✓ subscribed) and your own
@@ -21,7 +21,7 @@ HELP = """<b>PaperRadar</b>: your daily arXiv digest, ranked against your resear
 /topic show &lt;key&gt;: a topic's settings and recent picks
 /subscribe &lt;key&gt; · /unsubscribe &lt;key&gt;: shared topics
 /search &lt;query&gt;: search the stored papers and past picks
-/settings [language zh|en|both | min 0-100 | max 1-50 | time HH:MM|off]
+{SETTINGS_USAGE}
 /stop: no more digests in this chat
 Under each paper: 👍 / 👎 teach the ranking what you want."""
 
@@ -114,7 +114,9 @@ def settings_text(subscription: Subscription) -> str:
             f"minimum percent: {minimum if minimum is not None else 'each topic default'}",
             f"max items per topic: {subscription.max_items or 'each topic default'}",
             f"delivery time: {subscription.delivery_time or 'the default'}",
-            "Change: /settings language zh|en|both · min 50 · max 5 · time 08:30|off",
+            f"time zone: {subscription.timezone or 'the default'}",
+            "Change: /settings language zh|en|both · min 50 · max 5 · time 08:30|off"
+            " · zone Europe/Berlin|off",
         ]
     )
 

@@ -281,6 +281,9 @@ def test_settings_are_shown_changed_and_checked(running: Context, bot_api: BotAp
     assert "max items per topic: 3" in alice.ask("/settings max 3")
     assert "delivery time: 08:30" in alice.ask("/settings time 08:30")
     assert "HH:MM" in alice.ask("/settings time 25:00")
+    assert "time zone: Europe/Berlin" in alice.ask("/settings zone Europe/Berlin")
+    assert "unknown time zone" in alice.ask("/settings zone Mars/Olympus")
+    assert "time zone: the default" in alice.ask("/settings zone off")
     row = _subscription(running.engine, ALICE)
     assert (row.language, row.min_percent, row.max_items, row.delivery_time) == (
         DigestLanguage.EN,

@@ -171,18 +171,24 @@ def test_each_chat_gets_the_digest_at_its_first_delivery_time_after_the_announce
     with session_scope(outbox.engine) as session:
         row = session.exec(select(Subscription).where(Subscription.recipient == str(BOB))).one()
         row.delivery_time = "20:30"
+        row = session.exec(select(Subscription).where(Subscription.recipient == str(CAROL))).one()
+        row.timezone = "Europe/Berlin"
         delivery.plan_deliveries(session, outbox, DAY)
-    # Wednesday's announcement is in the feed from 00:00 in New York, 12:00 in Shanghai.
-    # At 20:00 in Shanghai, Bob's 20:30 has not come; the others' 09:00 is Thursday's.
+    # Wednesday's announcement is in the feed from 00:00 in New York: 06:00 in Berlin, 12:00 in
+    # Shanghai. At 20:00 in Shanghai, Carol's 09:00 in Berlin has passed, Bob's 20:30 has not
+    # come, and Alice's 09:00 is Thursday's.
     evening = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
     report = delivery.deliver_due(outbox, now=evening)
-    assert report.details["waiting"] == 3 and not bot_api.state.sent
+    assert (report.details["delivered"], report.details["waiting"]) == (1, 2)
+    assert bot_api.sent_to(CAROL) and not bot_api.sent_to(BOB)
     report = delivery.deliver_due(outbox, now=evening + timedelta(minutes=31))
-    assert report.details["delivered"] == 1 and report.details["waiting"] == 2
+    assert (report.details["delivered"], report.details["waiting"]) == (1, 1)
     assert bot_api.sent_to(BOB) and not bot_api.sent_to(ALICE)
     thursday_morning = datetime(2025, 10, 16, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    report = delivery.deliver_due(outbox, now=thursday_morning - timedelta(minutes=1))
+    assert report.details["waiting"] == 1 and not bot_api.sent_to(ALICE)
     report = delivery.deliver_due(outbox, now=thursday_morning)
-    assert report.details["delivered"] == 2 and bot_api.sent_to(ALICE) and bot_api.sent_to(CAROL)
+    assert report.details["delivered"] == 1 and bot_api.sent_to(ALICE)
 
 
 def test_parts_go_round_robin_across_chats_and_each_chat_waits_its_interval(

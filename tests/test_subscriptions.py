@@ -145,6 +145,8 @@ def test_the_cli_adds_lists_and_removes_subscribers_and_votes(
             "55",
             "--time",
             "07:45",
+            "--timezone",
+            "Europe/Berlin",
         ],
         settings,
     )
@@ -152,13 +154,17 @@ def test_the_cli_adds_lists_and_removes_subscribers_and_votes(
     assert _cli(["subscribers", "add", "--channel", "telegram", "42"], settings).exit_code == 0
     listed = _cli(["subscribers", "list"], settings).output
     assert (
-        "email\tada@example.org\tactive\tdefault: long_context\tlanguage en · min 55 · at 07:45"
-        in listed
+        "email\tada@example.org\tactive\tdefault: long_context\t"
+        "language en · min 55 · at 07:45 · zone Europe/Berlin" in listed
     )
     assert "telegram\t42\tactive\tdefault: model_merging, self_evolution, long_context" in listed
     typo = _cli(
         ["subscribers", "add", "--channel", "email", "b@x.org", "--topic", "typo"], settings
     )
+    zone = _cli(
+        ["subscribers", "add", "--channel", "email", "b@x.org", "--timezone", "UTC+8"], settings
+    )
+    assert zone.exit_code == 1 and "unknown time zone 'UTC+8'" in zone.output
     assert typo.exit_code == 1 and "no topic 'typo'" in typo.output
     assert _cli(["subscribers", "remove", "--channel", "telegram", "42"], settings).exit_code == 0
     with session_scope(engine) as session:

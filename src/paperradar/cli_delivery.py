@@ -49,7 +49,8 @@ def subscribers_group() -> None:
 @click.option("--language", type=click.Choice(["zh", "en", "both"]), help="Digest languages.")
 @click.option("--min", "min_percent", type=click.IntRange(0, 100), help="Minimum percent.")
 @click.option("--max", "max_items", type=click.IntRange(1, 50), help="Max items per topic.")
-@click.option("--time", "delivery_time", help="Delivery time HH:MM (schedule.delivery_timezone).")
+@click.option("--time", "delivery_time", help="Delivery time HH:MM.")
+@click.option("--timezone", help="Time zone of --time, e.g. Europe/Berlin (default: the default).")
 def add_subscriber(
     channel: str,
     recipient: str,
@@ -68,6 +69,8 @@ def add_subscriber(
             row.language = subscriptions.parse_language(str(options["language"]))
         if options["delivery_time"]:
             row.delivery_time = subscriptions.parse_delivery_time(str(options["delivery_time"]))
+        if options["timezone"]:
+            row.timezone = subscriptions.parse_timezone(str(options["timezone"]))
         for name in ("min_percent", "max_items"):
             if options[name] is not None:
                 setattr(row, name, options[name])
@@ -90,6 +93,7 @@ def list_subscribers(channel: str | None) -> None:
                     ("min", row.min_percent),
                     ("max", row.max_items),
                     ("at", row.delivery_time),
+                    ("zone", row.timezone),
                 )
                 if value is not None
             ]

@@ -98,7 +98,8 @@ def view_for(view: DigestView, subscription: Subscription) -> DigestView:
 def due_at(day: date, subscription: Subscription, schedule: ScheduleSettings) -> datetime:
     """When a digest of `day` goes out: the subscriber's (else the default) first delivery time,
     on a delivery day, after the day's announcement is out."""
-    return first_delivery_at(day, subscription.delivery_time or schedule.delivery_time, schedule)
+    hhmm = subscription.delivery_time or schedule.delivery_time
+    return first_delivery_at(day, hhmm, schedule, subscription.timezone)
 
 
 def plan_deliveries(session: Session, ctx: Context, day: date) -> int:
@@ -178,15 +179,15 @@ def _due(
         .order_by(col(Digest.day), col(Delivery.id))
     ).all()
     schedule = ctx.settings.schedule
-    times: dict[tuple[date, str], datetime] = {}
+    times: dict[tuple[date, str, str | None], datetime] = {}
     due = []
     for delivery_id, channel, recipient, day in rows:
         subscription = subscriptions.get((channel, recipient))
         if subscription is not None:  # one that is gone is due: it fails at once
-            hhmm = subscription.delivery_time or schedule.delivery_time
-            if (day, hhmm) not in times:
-                times[day, hhmm] = first_delivery_at(day, hhmm, schedule)
-            if now < times[day, hhmm]:
+            key = (day, subscription.delivery_time or schedule.delivery_time, subscription.timezone)
+            if key not in times:
+                times[key] = first_delivery_at(day, key[1], schedule, key[2])
+            if now < times[key]:
                 tally.waiting += 1
                 continue
         due.append(((channel, recipient), cast(int, delivery_id)))  # a stored row's id

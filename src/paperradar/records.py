@@ -213,11 +213,13 @@ class Subscription(SQLModel, table=True):
     # CustomTopic under the profile `sub-<id>`).
     profile: str = Field(max_length=100)
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # None: the profile's languages, each topic's minimum and cap, and the run's own time.
+    # None: the profile's languages, each topic's minimum and cap, the default delivery time
+    # (`HH:MM`) and time zone (an IANA name).
     language: DigestLanguage | None = None
     min_percent: int | None = None
     max_items: int | None = None
     delivery_time: str | None = Field(default=None, max_length=5)
+    timezone: str | None = Field(default=None, max_length=64)
     active: bool = True
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

@@ -116,14 +116,18 @@ def due_days(session: Session, settings: ScheduleSettings, now: datetime) -> lis
     return due
 
 
-def first_delivery_at(day: date, hhmm: str, settings: ScheduleSettings) -> datetime:
-    """Return when a digest of `day` goes out to a recipient whose time is 'HH:MM'.
+def first_delivery_at(
+    day: date, hhmm: str, settings: ScheduleSettings, timezone: str | None = None
+) -> datetime:
+    """Return when a digest of `day` goes out to a recipient whose time is 'HH:MM' in `timezone`
+    (default: `settings.delivery_timezone`).
 
     That is the recipient's first delivery time, on a delivery day, after the announcement
     reaches the feed (midnight of `day` in arXiv's zone): with the defaults, Monday's digest
     goes out on Tuesday at 09:00 in Shanghai and Friday's on Monday.
     """
     available = datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.timezone))
-    trigger = delivery_trigger(hhmm, settings.delivery_days, settings.delivery_timezone)
+    zone = timezone or settings.delivery_timezone
+    trigger = delivery_trigger(hhmm, settings.delivery_days, zone)
     fire: datetime = trigger.get_next_fire_time(None, available)
     return fire

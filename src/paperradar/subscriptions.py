@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
@@ -137,10 +138,25 @@ def parse_max_items(value: str) -> int:
 
 
 def parse_delivery_time(value: str) -> str | None:
-    """Read `HH:MM` (24 h), or `off` for 'with each run'."""
+    """Read `HH:MM` (24 h), or `off` for the default time."""
     text = value.strip().lower()
     if text in {"off", "none", "any"}:
         return None
     if not DELIVERY_TIME.match(text):
         raise SubscriptionError(f"delivery time must be HH:MM (24 h) or off, not {value!r}")
+    return text
+
+
+def parse_timezone(value: str) -> str | None:
+    """Read an IANA time zone name such as `Europe/Berlin`, or `off` for the default zone."""
+    text = value.strip()
+    if text.lower() in {"off", "none", "default"}:
+        return None
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriptionError(
+            f"unknown time zone {value!r}: use a name like Asia/Shanghai, Europe/Berlin or "
+            "America/New_York, or off"
+        ) from None
     return text
