@@ -9,8 +9,8 @@ each subscriber writes 5 topics of their own (CustomTopic rows), so scoring and 
 once per subscriber. The day is the development pool's largest day topped up from the next
 ones. Digests fan out through the outbox to a loopback Bot API that enforces Telegram's limits
 (30 messages/s overall, one message/s per chat; over that, 429 with retry_after); sending is
-timed for the first `--send-subscribers` (the others' delivery time is moved to the evening, so
-they wait), and the table projects the whole fan-out from the measured rate. Prints one table
+timed for the first `--send-subscribers` at 09:00 (the others' delivery time is moved to 09:30,
+so they wait), and the table projects the whole fan-out from the measured rate. Prints one table
 of seconds per step.
 """
 
@@ -314,7 +314,7 @@ def send_some(ctx: Context, day: date, rows: list[tuple[str, float, str]], count
     """Send the digests of the first `count` subscribers; project the whole outbox's time."""
     with session_scope(ctx.engine) as session:
         session.execute(
-            update(Subscription).where(col(Subscription.id) > count).values(delivery_time="23:59")
+            update(Subscription).where(col(Subscription.id) > count).values(delivery_time="09:30")
         )
         total = session.exec(select(func.count()).select_from(Delivery)).one()
     morning = schedule.first_delivery_at(day, "09:00", ctx.settings.schedule)
