@@ -228,15 +228,8 @@ def test_two_days_digests_reach_a_chat_one_after_the_other(
 
 
 def test_two_delivery_processes_share_the_outbox_and_send_each_part_once(
-    settings: Settings,
-    engine: Engine,
-    bot_api: BotApiServer,
-    bilingual_day: list[dict[str, Any]],
-    tmp_path: Path,
+    settings: Settings, engine: Engine, bot_api: BotApiServer, profiles_dir: Path, tmp_path: Path
 ) -> None:
-    seed_digest(engine, PROFILE, bilingual_day[:24], hostile=True)
-    _subscribe_three(engine)
-    profiles_dir = _profiles_dir(tmp_path)
     env = _env(settings, bot_api, profiles_dir, tmp_path)
     # One delivery per claim and a paced chat, so the two workers overlap and interleave.
     env.update(
@@ -299,9 +292,13 @@ def test_a_chats_own_topics_reach_that_chat_alone(
 # --- crash tests: a real `paperradar deliver` process, SIGKILLed, then run again ---------
 
 
-def _profiles_dir(folder: Path) -> Path:
-    """A profiles folder holding PROFILE, for `paperradar` child processes."""
-    profiles_dir = folder / "profiles"
+@pytest.fixture
+def profiles_dir(engine: Engine, bilingual_day: list[dict[str, Any]], tmp_path: Path) -> Path:
+    """The day's digest and three subscribers stored, and a profiles folder holding PROFILE,
+    for `paperradar` child processes."""
+    seed_digest(engine, PROFILE, bilingual_day[:24], hostile=True)
+    _subscribe_three(engine)
+    profiles_dir = tmp_path / "profiles"
     profiles_dir.mkdir()
     (profiles_dir / "default.yaml").write_text(
         yaml.safe_dump(PROFILE.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
@@ -338,15 +335,8 @@ CRASHES = [
 
 
 def test_killed_delivery_runs_lose_no_digest_and_repeat_at_most_one_part_per_crash(
-    settings: Settings,
-    engine: Engine,
-    bot_api: BotApiServer,
-    bilingual_day: list[dict[str, Any]],
-    tmp_path: Path,
+    settings: Settings, engine: Engine, bot_api: BotApiServer, profiles_dir: Path, tmp_path: Path
 ) -> None:
-    seed_digest(engine, PROFILE, bilingual_day[:24], hostile=True)
-    _subscribe_three(engine)
-    profiles_dir = _profiles_dir(tmp_path)
     args = ["deliver", "--day", DAY.isoformat()]
     crashes = 0
     for number, (kind, point) in enumerate([*CRASHES, ("none", None)]):
