@@ -28,6 +28,7 @@ from paperradar.topic_index import (
     TopicIndex,
     worth_keeping,
 )
+from paperradar.topics import subscription_id_of
 
 if TYPE_CHECKING:
     from paperradar.context import Context
@@ -160,7 +161,11 @@ def run(ctx: Context, day: date) -> StageReport:
         pool = candidates_of(session, ctx.embedder.model_name, papers)
         for profile in tqdm(ctx.profiles, desc="score", disable=not sys.stderr.isatty()):
             matches = score_candidates(session, ctx, profile, pool)
-            details[profile.name] = save_matches(session, profile=profile, day=day, matches=matches)
+            kept = save_matches(session, profile=profile, day=day, matches=matches)
+            # Chats' own profiles are counted together: a report line per chat would not read.
+            own = subscription_id_of(profile.name) is not None
+            key = "chats' own topics" if own else profile.name
+            details[key] = details.get(key, 0) + kept
     written = int(sum(details.values()))
     logger.info("score: %d candidate(s), %d match(es) written", len(papers), written)
     return StageReport("score", written=written, details=details)
