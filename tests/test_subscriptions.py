@@ -9,8 +9,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 from sqlmodel import col, select
 from support.outbox import seed_digest
+from support.views import DAY
 
-from paperradar import feedback, scoring, topics
+from paperradar import feedback, scoring, suggestions, topics
 from paperradar.cli import main
 from paperradar.context import Context, with_current_profiles
 from paperradar.embeddings import Embedder
@@ -227,3 +228,41 @@ def test_a_liked_paper_becomes_an_anchor_of_its_topic_and_lifts_its_neighbours(
 
 def _scores(matches: Sequence[ScoredMatch]) -> dict[tuple[str, str], float]:
     return {(match.paper_id, match.topic): match.score for match in matches}
+
+
+def test_suggestions_are_the_unvoted_papers_nearest_each_topic_cutoff(
+    settings: Settings, engine: Engine, embedder: Embedder, bilingual_day: list[dict[str, Any]]
+) -> None:
+    seed_digest(engine, SHARED, bilingual_day[:30], embedder=embedder)
+    ctx = Context(settings=settings, engine=engine, profiles=(SHARED,), embedder=embedder, llm=None)
+    with session_scope(engine) as session:
+        proposed = suggestions.suggest(session, ctx, SHARED, DAY, count=2)
+        papers = session.exec(select(Paper).where(Paper.first_announced_on == DAY)).all()
+        pool = scoring.candidates_of(session, embedder.model_name, papers)
+        every = scoring.score_candidates(session, ctx, SHARED, pool)
+    for key, topic in SHARED.topics.items():
+        cutoff = topic.min_percent / 100
+        chosen = {match.paper_id for match in proposed[key]}
+        assert len(chosen) == 2
+        farthest = max(abs(match.score - cutoff) for match in proposed[key])
+        others = [m for m in every if m.topic == key and m.paper_id not in chosen]
+        assert all(abs(match.score - cutoff) >= farthest for match in others)
+
+    rated = proposed["model_merging"][0].paper_id
+    with session_scope(engine) as session:
+        feedback.set_feedback(
+            session,
+            paper_id=rated,
+            profile="default",
+            topic="model_merging",
+            value=-1,
+            channel="cli",
+            user_id="7",
+        )
+        again = suggestions.suggest(session, ctx, SHARED, DAY, count=2)
+    assert rated not in {match.paper_id for match in again["model_merging"]}
+
+    shown = _cli(["feedback", "suggest", "--day", DAY.isoformat(), "--count", "1"], settings)
+    assert shown.exit_code == 0, shown.output
+    assert "[model_merging]" in shown.output and "[long_context]" in shown.output
+    assert "paperradar feedback add ID --topic KEY" in shown.output

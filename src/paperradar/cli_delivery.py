@@ -7,11 +7,11 @@ from datetime import date
 import click
 from sqlmodel import col, select
 
-from paperradar import delivery, feedback, subscriptions
+from paperradar import delivery, feedback, subscriptions, suggestions
 from paperradar.context import Context, build_context, with_current_profiles
 from paperradar.errors import ConfigError
 from paperradar.profiles import Profile
-from paperradar.records import Delivery, DeliveryStatus, Digest
+from paperradar.records import Delivery, DeliveryStatus, Digest, Paper
 from paperradar.settings import load_settings
 from paperradar.store import session_scope
 
@@ -27,6 +27,12 @@ def _shared_profile(ctx: Context, name: str | None) -> Profile:
         if profile.name in names and (name is None or profile.name == name):
             return profile
     raise ConfigError(f"no shared profile {name!r} (profiles: {', '.join(sorted(names))})")
+
+
+def _voting_profile(ctx: Context, name: str | None) -> Profile:
+    """The profile a vote is about: any profile by name (a chat's own too), else the first."""
+    found = next((p for p in ctx.profiles if p.name == name), None)
+    return found or _shared_profile(ctx, name)
 
 
 def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -132,8 +138,7 @@ def add_feedback(
 ) -> None:
     """Record a vote on a paper for a topic."""
     ctx = _context()
-    profile = next((p for p in ctx.profiles if p.name == profile_name), None)
-    profile = profile or _shared_profile(ctx, profile_name)
+    profile = _voting_profile(ctx, profile_name)
     if topic not in profile.topics:
         raise ConfigError(f"profile {profile.name} has no topic {topic!r}")
     with session_scope(ctx.engine) as session:
@@ -160,6 +165,36 @@ def list_feedback(profile_name: str | None) -> None:
                 f"{row.updated_at:%Y-%m-%d %H:%M}\t{row.value:+d}\t{row.paper_id}\t"
                 f"{row.profile}/{row.topic}\t{row.channel}:{row.user_id}"
             )
+
+
+@feedback_group.command("suggest")
+@click.option("--profile", "profile_name", help="The profile (default: the first).")
+@click.option("--day", callback=_day, help="Announcement day YYYY-MM-DD (default: the latest).")
+@click.option("--count", type=click.IntRange(1, 20), default=3, show_default=True)
+def suggest_feedback(profile_name: str | None, day: date | None, count: int) -> None:
+    """Propose papers to rate: those each topic is least sure about (near its cutoff)."""
+    ctx = _context()
+    profile = _voting_profile(ctx, profile_name)
+    with session_scope(ctx.engine) as session:
+        day = day or suggestions.latest_day(session)
+        if day is None:
+            raise ConfigError("no papers fetched yet: run `paperradar run` first")
+        proposed = suggestions.suggest(session, ctx, profile, day, count=count)
+        titles = {
+            paper.arxiv_id: paper.title
+            for paper in session.exec(
+                select(Paper).where(
+                    col(Paper.arxiv_id).in_([m.paper_id for ms in proposed.values() for m in ms])
+                )
+            )
+        }
+    for key, topic in profile.topics.items():
+        click.echo(f"{topic.title} [{key}] (shown from {topic.min_percent}%)")
+        for match in proposed.get(key, []):
+            click.echo(f"  {match.paper_id}  {match.percent:3d}%  {titles[match.paper_id]}")
+    click.echo(
+        f"Rate one: paperradar feedback add ID --topic KEY [--down] --profile {profile.name}"
+    )
 
 
 @click.command("deliver")
