@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from paperradar import locks, runs
 from paperradar.cli import main
 from paperradar.errors import SourceUnavailableError
-from paperradar.records import Delivery, Digest, Subscription
+from paperradar.records import Delivery, Digest, Subscription, utc_now
 from paperradar.reports import StageReport
 from paperradar.settings import Settings
 from paperradar.store import session_scope
@@ -69,6 +69,8 @@ def test_status_shows_runs_with_stage_counts_failures_and_pending_deliveries(
                 parts_sent=1,
                 attempts=2,
                 last_error="part 2/3: Timed out",
+                claimed_by="worker-2",
+                claimed_until=utc_now() + timedelta(minutes=2),
             )
         )
     assert locks.acquire(engine, locks.PIPELINE, ttl=TTL)
@@ -85,4 +87,4 @@ def test_status_shows_runs_with_stage_counts_failures_and_pending_deliveries(
     assert "summarize: 2 failed; retried on the next run" in output
     assert "deliveries: 1 pending" in output
     assert "telegram → 42: default 2025-10-15, pending, 1/3 part(s) sent, 2 attempt(s)" in output
-    assert "last error: part 2/3: Timed out" in output
+    assert "last error: part 2/3: Timed out; being sent by worker-2" in output

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from paperradar import locks
-from paperradar.records import Delivery, DeliveryStatus, Digest, Run, ScheduledJob
+from paperradar.records import Delivery, DeliveryStatus, Digest, Run, ScheduledJob, utc_now
 from paperradar.runs import recent_runs
 from paperradar.store import session_scope
 
@@ -93,8 +93,11 @@ def _delivery_lines(session: Session) -> list[str]:
         .order_by(col(Delivery.id))
         .limit(MAX_LISTED_DELIVERIES)
     ).all()
+    now = utc_now()
     for delivery, digest in rows:
         error = f"; last error: {delivery.last_error}" if delivery.last_error else ""
+        if delivery.claimed_by and delivery.claimed_until and delivery.claimed_until > now:
+            error += f"; being sent by {delivery.claimed_by}"
         lines.append(
             f"  {delivery.channel} → {delivery.recipient}: {digest.profile} {digest.day}, "
             f"{delivery.status.value}, {delivery.parts_sent}/{delivery.parts_total} part(s) sent, "
