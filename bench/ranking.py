@@ -2,17 +2,21 @@
 
     python bench/ranking.py [--pool ../shared/bench/dev_pool.jsonl.gz]
                             [--profile profiles/default.yaml] [--data-dir var/bench]
+                            [--votes 20] [--per-day 5] [--min-liked 5] [--picks-only]
 
 Cold: PaperRadar ranks through `ranking.rank_papers_file` (the `rank` command); the peers
 (bench/peers.py) are BM25, arxiv-sanity-lite's TF-IDF + SVM on the routed seeds,
 zotero-arxiv-daily's mean similarity to the routed seeds, and dense similarity to the topic's
 description. Feedback: per topic, the digest's top `--per-day` picks of the first days are
-revealed as 👍 (a labelled paper) or 👎 until `--votes` votes, stored as Feedback rows under the
-profile `bench-feedback`, and the days after the last revealed day are ranked again (PaperRadar
-through the same path as the pipeline: liked papers become routed seeds and each topic learns
-from its votes; the SVM gets the liked papers as extra positives). Every ranking is scored by
-../shared/bench/eval.py with `--exclude PROFILE` (seed papers are no candidates). The first run
-embeds the pool into the data dir's database (about 30 minutes on two CPU cores).
+revealed as 👍 (a labelled paper) or 👎 until `--votes` votes. The lists miss many relevant
+papers, so early picks are mostly 👎: the reader gives no more 👎 once only `--min-liked` votes
+are left, so no topic learns from 👎 alone (`--min-liked 0`: a vote on every pick). The votes
+are stored as Feedback rows under the profile `bench-feedback`, and the days after the last
+revealed day are ranked again (PaperRadar through the same path as the pipeline: liked papers
+become routed seeds and each topic learns from its votes; the SVM gets the liked papers as
+extra positives). Every ranking is scored by ../shared/bench/eval.py with `--exclude PROFILE`
+(seed papers are no candidates). The first run embeds the pool into the data dir's database
+(about 30 minutes on two CPU cores).
 """
 
 from __future__ import annotations
@@ -130,11 +134,13 @@ def reveal_votes(
     per_day: int,
     votes: int,
     picks_only: bool = False,
+    min_liked: int = 0,
 ) -> tuple[dict[str, list[tuple[str, int]]], str]:
     """Vote on each topic's top picks, day by day from the first, until `votes` per topic.
 
     Unless `picks_only`, the reader also likes the day's other relevant papers (found in the
-    listing).
+    listing). Once a topic has `votes - min_liked` 👎, the reader stops voting 👎 and only likes,
+    so that every topic ends with at least `min_liked` 👍 where the pool has them.
 
     Returns the votes per topic and the last day any topic voted on (later days are scored).
     """
@@ -152,11 +158,17 @@ def reveal_votes(
             shown = picks[day][:per_day]
             if not picks_only:  # the reader also likes what they found in the day's listing
                 shown += [p for p in picks[day][per_day:] if p in labels[topic]]
-            for paper in shown[: votes - len(chosen)]:
-                chosen.append((paper, 1 if paper in labels[topic] else -1))
+            for paper in shown:
+                liked = paper in labels[topic]
+                if len(chosen) < votes and (liked or _disliked(chosen) < votes - min_liked):
+                    chosen.append((paper, 1 if liked else -1))
             last = max(last, day)
         revealed[topic] = chosen
     return revealed, last
+
+
+def _disliked(votes: Sequence[tuple[str, int]]) -> int:
+    return sum(value < 0 for _, value in votes)
 
 
 def store_votes(
@@ -202,7 +214,13 @@ def with_feedback(
     raw = json.loads((BENCH / "dev_labels.json").read_text(encoding="utf-8"))
     labels = {topic: set(ids) for topic, ids in raw.items() if topic != "sources"}
     votes, last = reveal_votes(
-        ours, rows, labels, per_day=args.per_day, votes=args.votes, picks_only=args.picks_only
+        ours,
+        rows,
+        labels,
+        per_day=args.per_day,
+        votes=args.votes,
+        picks_only=args.picks_only,
+        min_liked=args.min_liked,
     )
     rest = [row for row in rows if str(row["date"]) > last]
     rest_file = scratch / "rest.jsonl"
@@ -224,10 +242,10 @@ def with_feedback(
         f"{t} {sum(v > 0 for _, v in p)}+/{sum(v < 0 for _, v in p)}-" for t, p in votes.items()
     )
     found = "" if args.picks_only else " + relevant papers found in the listing"
-    print(f"FEEDBACK ({args.votes} votes per topic: top {args.per_day} picks a day{found}, up to")
-    print(
-        f"{last}: {counts}; scored on the {len(rest)} papers after it; ratio = PR+feedback / BM25)"
-    )
+    fair = f"; no 👎 after the {args.votes - args.min_liked}th" if args.min_liked else ""
+    print(f"FEEDBACK ({args.votes} votes per topic: top {args.per_day} picks a day{found}{fair},")
+    print(f"up to {last}: {counts}; scored on the {len(rest)} papers after it;")
+    print("ratio = PR+feedback / BM25)")
     print(table(results, "PR+feedback"))
 
 
@@ -241,6 +259,12 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=5, help="picks voted on per day")
     parser.add_argument(
         "--picks-only", action="store_true", help="vote on the picks only, not on papers found"
+    )
+    parser.add_argument(
+        "--min-liked",
+        type=int,
+        default=5,
+        help="👍 a topic is left room for: the reader gives no 👎 past votes - this (0: off)",
     )
     args = parser.parse_args()
     settings = Settings(

@@ -84,6 +84,16 @@ def test_blended_scores_stay_within_bounds_and_the_weight_grows_with_votes(
         assert ((mixed >= 0) & (mixed <= 1)).all()
 
 
+def test_a_like_gives_the_classifier_more_say_than_a_run_of_dislikes(
+    space: dict[str, np.ndarray],
+) -> None:
+    # 👎 fall mostly on a topic's own top picks; twenty of them must not outweigh one 👍.
+    none = space["liked"][:0]
+    one_like = fit(space, votes_of(space["liked"][:1], none))
+    dislikes = fit(space, votes_of(none, np.repeat(space["disliked"], 5, axis=0)))
+    assert one_like.weight > dislikes.weight > 0
+
+
 def test_learning_ignores_the_order_of_the_candidates(space: dict[str, np.ndarray]) -> None:
     votes = votes_of(space["liked"], space["disliked"])
     forward = fit(space, votes).probability(space["like_probe"])
