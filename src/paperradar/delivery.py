@@ -27,7 +27,7 @@ from paperradar.reports import StageReport
 from paperradar.schedule import first_delivery_at
 from paperradar.sending import Recipient, Tally, Worker
 from paperradar.settings import ScheduleSettings
-from paperradar.store import row_id, session_scope
+from paperradar.store import insert_missing, row_id, session_scope
 from paperradar.topics import languages_of, subscription_id_of
 
 if TYPE_CHECKING:
@@ -115,19 +115,17 @@ def plan_deliveries(session: Session, ctx: Context, day: date) -> int:
             .where(Digest.day == day)
         ).all()
     )
-    created = 0
+    planned: list[Delivery] = []
     for digest in digests:
         profile = profiles.get(digest.profile)
         if profile is None or not (digest.announced or notify_empty):
             continue
         for subscription in readers.of(profile):
             key = (row_id(digest), subscription.channel, subscription.recipient)
-            if key in existing:
-                continue
-            existing.add(key)
-            session.add(Delivery(digest_id=key[0], channel=subscription.channel, recipient=key[2]))
-            created += 1
-    return created
+            if key not in existing:
+                existing.add(key)
+                planned.append(Delivery(digest_id=key[0], channel=key[1], recipient=key[2]))
+    return insert_missing(session, planned)
 
 
 @dataclass

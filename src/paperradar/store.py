@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from paperradar.errors import ConfigError
+
+# Rows per INSERT statement: SQLite allows 32,766 bound values per statement.
+INSERT_BATCH = 500
 
 
 def create_db_engine(url: str) -> Engine:
@@ -68,3 +72,24 @@ def row_id(row: SQLModel) -> int:
     if not isinstance(value, int):
         raise RuntimeError(f"{type(row).__name__} has no id after flush")
     return value
+
+
+def insert_missing(session: Session, rows: Sequence[SQLModel]) -> int:
+    """Insert new rows of one table, skipping those whose unique key is already taken.
+
+    Another process may be inserting the same rows at the same moment (two delivery workers
+    planning one day): `ON CONFLICT DO NOTHING` lets both succeed. Returns how many were new.
+    """
+    if not rows:
+        return 0
+    table = type(rows[0])
+    key = inspect(table).primary_key
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = [row.model_dump(exclude={"id"}) for row in rows]
+    inserted = 0
+    for start in range(0, len(values), INSERT_BATCH):
+        statement = dialect.insert(table).values(values[start : start + INSERT_BATCH])
+        # RETURNING counts the new rows on both backends (psycopg's rowcount says 0 here).
+        new = session.execute(statement.on_conflict_do_nothing().returning(*key))
+        inserted += len(new.all())
+    return inserted
