@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from paperradar import (
@@ -19,6 +20,7 @@ from paperradar import (
 from paperradar.channels import web
 from paperradar.context import Context, with_current_profiles
 from paperradar.reports import StageReport
+from paperradar.settings import RerankSettings
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,10 @@ def run_day(
     ) as log:
         # Topics that chats and admins added since the last run are scored and delivered too.
         ctx = with_current_profiles(ctx)
+        if dry_run:  # nothing that costs money: no LLM re-rank either
+            ctx = replace(
+                ctx, settings=ctx.settings.model_copy(update={"rerank": RerankSettings()})
+            )
         for stage in STAGES:
             if dry_run and stage in COSTLY_STAGES:
                 continue

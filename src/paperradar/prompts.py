@@ -21,7 +21,8 @@ GLOSSARY_FILE = "glossary.yaml"
 # An abstract may carry its own <abstract> or </abstract> (by accident or as an injection);
 # either would let text escape the fence it is placed in, so it is shown as an entity instead.
 FENCE_TAGS = {
-    name: re.compile(rf"<\s*(/?)\s*{name}\b[^>]*>", re.IGNORECASE) for name in ("abstract", "page")
+    name: re.compile(rf"<\s*(/?)\s*{name}\b[^>]*>", re.IGNORECASE)
+    for name in ("abstract", "page", "paper")
 }
 
 

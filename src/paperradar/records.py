@@ -131,6 +131,24 @@ class Summary(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
 
 
+class Judgement(SQLModel, table=True):
+    """The LLM's relevance of one paper's text to one topic's text, once per (model, prompt)."""
+
+    __table_args__ = (UniqueConstraint("paper_id", "text_sha", "topic_sha", "model", "prompt_sha"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=64)
+    # The paper's text as judged: a replacement with a new abstract is judged anew.
+    text_sha: str = Field(max_length=64)
+    # The hash of the topic's title, description and keywords: an edited topic is judged anew.
+    topic_sha: str = Field(max_length=64)
+    model: str = Field(max_length=200)
+    prompt_sha: str = Field(max_length=64)
+    relevance: int  # 0 (unrelated) to 10 (squarely on the topic)
+    reason: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
 class Digest(SQLModel, table=True):
     """One profile's digest of one announcement day."""
 

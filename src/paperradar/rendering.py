@@ -15,6 +15,12 @@ AUTHORS_SHOWN = 6
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def cut(value: str, limit: int) -> str:
+    """Shorten text to at most `limit` characters, marking the cut with an ellipsis."""
+    text = " ".join(value.split())
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
 def format_authors(authors: Sequence[str]) -> str:
     """Show the first authors and how many more there are."""
     shown = ", ".join(authors[:AUTHORS_SHOWN])

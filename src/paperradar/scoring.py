@@ -20,6 +20,7 @@ from paperradar.learning import Votes
 from paperradar.profiles import Profile
 from paperradar.records import Embedding, Match, Paper
 from paperradar.reports import StageReport
+from paperradar.rerank import Reranker
 from paperradar.store import session_scope
 from paperradar.topic_index import (
     CandidatePool,
@@ -150,7 +151,10 @@ def _refresh(row: Match, scored: ScoredMatch) -> bool:
 
 
 def run(ctx: Context, day: date) -> StageReport:
-    """Score the day's candidates for every profile and keep the matches a digest can use."""
+    """Score the day's candidates for every profile and keep the matches a digest can use.
+
+    When `rerank.top` is set, the LLM re-scores each topic's best candidates first (rerank.py).
+    """
     details: dict[str, int | float] = {}
     with session_scope(ctx.engine) as session:
         papers = session.exec(
@@ -159,8 +163,11 @@ def run(ctx: Context, day: date) -> StageReport:
         if not papers:
             return StageReport("score", written=0, note=f"no candidates announced on {day}")
         pool = candidates_of(session, ctx.embedder.model_name, papers)
+        reranker = Reranker.of(ctx)
         for profile in tqdm(ctx.profiles, desc="score", disable=not sys.stderr.isatty()):
-            matches = score_candidates(session, ctx, profile, pool)
+            matches = reranker.apply(
+                session, profile, score_candidates(session, ctx, profile, pool)
+            )
             kept = save_matches(session, profile=profile, day=day, matches=matches)
             # Chats' own profiles are counted together: a report line per chat would not read.
             own = subscription_id_of(profile.name) is not None
@@ -168,4 +175,6 @@ def run(ctx: Context, day: date) -> StageReport:
             details[key] = details.get(key, 0) + kept
     written = int(sum(details.values()))
     logger.info("score: %d candidate(s), %d match(es) written", len(papers), written)
-    return StageReport("score", written=written, details=details)
+    return StageReport(
+        "score", written=written, details={**details, **reranker.details()}, note=reranker.note()
+    )

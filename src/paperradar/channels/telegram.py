@@ -28,7 +28,7 @@ from paperradar import feedback
 from paperradar.channels.protocol import Button, Message
 from paperradar.digests import DigestView, ItemView
 from paperradar.errors import ChannelError, ConfigError
-from paperradar.rendering import format_authors, has_summary, strip_control_characters
+from paperradar.rendering import cut, format_authors, has_summary, strip_control_characters
 from paperradar.settings import Settings, TelegramSettings
 from paperradar.topics import subscription_id_of
 
@@ -59,12 +59,6 @@ CLIPS = (
     Clip(title=300, title_zh=150, authors=150, reason=150, tldr=200, why=150, abstract=200),
     Clip(title=200, title_zh=0, authors=0, reason=0, tldr=0, why=0, abstract=0),
 )
-
-
-def cut(value: str, limit: int) -> str:
-    """Shorten text to at most `limit` characters, marking the cut with an ellipsis."""
-    text = " ".join(value.split())
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def telegram_length(text: str) -> int:

@@ -27,6 +27,7 @@ from paperradar.settings.sections import (
     ArxivSettings,
     EmbeddingSettings,
     LLMSettings,
+    RerankSettings,
     ScheduleSettings,
     Section,
     WebSettings,
@@ -41,6 +42,7 @@ __all__ = [
     "EmailSettings",
     "EmbeddingSettings",
     "LLMSettings",
+    "RerankSettings",
     "ScheduleSettings",
     "Section",
     "Settings",
@@ -71,6 +73,7 @@ class Settings(BaseSettings):
     arxiv: ArxivSettings = ArxivSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     llm: LLMSettings = LLMSettings()
+    rerank: RerankSettings = RerankSettings()
     web: WebSettings = WebSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     telegram: TelegramSettings = TelegramSettings()

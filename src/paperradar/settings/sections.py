@@ -1,4 +1,4 @@
-"""The settings sections of the pipeline: arXiv, embedding, LLM, schedule and web."""
+"""The settings sections of the pipeline: arXiv, embedding, LLM, re-rank, schedule and web."""
 
 from __future__ import annotations
 
@@ -145,6 +145,15 @@ class LLMSettings(Section):
                 "set both llm.price_per_million_input and llm.price_per_million_output, or neither"
             )
         return self
+
+
+class RerankSettings(Section):
+    """The optional LLM re-rank of each topic's best candidates (needs an LLM; off by default)."""
+
+    # How many of each topic's best candidates the LLM judges a day, in one request (0: off).
+    top: int = Field(default=0, ge=0, le=50)
+    # The LLM's share of a judged candidate's final score; the rest is its cold score.
+    weight: float = Field(default=0.5, ge=0, le=1)
 
 
 class ScheduleSettings(Section):

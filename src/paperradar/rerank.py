@@ -1,0 +1,371 @@
+"""The optional LLM re-rank: each topic's best candidates judged by the model, once each.
+
+A judged candidate's score blends its cold score with the model's relevance (0-10), so it stays
+in [0, 1] and its percent means what it meant before. A judgement is stored per paper, topic
+text, model and prompt: a re-run, or another profile with the same topic, asks nothing again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from sqlmodel import Session, col, select
+
+from paperradar.errors import ConfigError, PaperRadarError
+from paperradar.llm import LLMClient, RejectedReplyError, Usage
+from paperradar.profiles import Profile, Topic
+from paperradar.prompts import Prompt, load_prompt, neutralise_fence, render_messages
+from paperradar.providers import PRICE_HINT
+from paperradar.records import Judgement, Paper
+from paperradar.rendering import cut
+from paperradar.settings import RerankSettings
+from paperradar.summaries import NonEmpty
+from paperradar.topic_index import ScoredMatch, percent_of
+
+if TYPE_CHECKING:
+    from paperradar.context import Context
+
+logger = logging.getLogger(__name__)
+
+NO_LLM = (
+    "re-rank skipped: rerank.top is set but no LLM is configured "
+    "(PAPERRADAR_LLM__BASE_URL, PAPERRADAR_LLM__MODEL); cold scores kept"
+)
+# An abstract is cut to this many characters: its opening says what the paper does, and a
+# request holds up to `rerank.top` of them.
+ABSTRACT_CHARS = 1200
+# The model's one-sentence why, as stored and as quoted in a match's reason.
+STORED_WHY_CHARS = 200
+REASON_WHY_CHARS = 100
+
+
+class PaperJudgement(BaseModel):
+    """How relevant one paper of the request is to the topic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(description="The paper's number in the request.")
+    relevance: int = Field(ge=0, le=10, description="0 (unrelated) to 10 (squarely on the topic).")
+    why: NonEmpty = Field(description="One short English sentence.")
+
+
+class RerankDraft(BaseModel):
+    """The relevance to the topic of every paper of the request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    judgements: list[PaperJudgement] = Field(description="One per paper of the request.")
+
+    @model_validator(mode="after")
+    def _each_paper_once(self, info: ValidationInfo) -> Self:
+        count = (info.context or {}).get("count")
+        if count is None:
+            return self
+        given = [judgement.n for judgement in self.judgements]
+        if sorted(given) != list(range(1, count + 1)):
+            repeated = sorted({n for n in given if given.count(n) > 1})
+            missing = sorted(set(range(1, count + 1)) - set(given))
+            unknown = sorted(set(given) - set(range(1, count + 1)))
+            raise ValueError(
+                f"judgements must judge papers 1 to {count} once each "
+                f"(missing {missing}, repeated {repeated}, unknown {unknown})"
+            )
+        return self
+
+
+def topic_sha(topic: Topic) -> str:
+    """Hash what a topic is judged by (title, description, keywords): an edit judges anew."""
+    text = json.dumps([topic.title, topic.description, topic.keywords], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def render_request(prompt: Prompt, topic: Topic, papers: Sequence[Paper]) -> tuple[str, str]:
+    """Render the (system, user) messages; each paper is fenced and numbered from 1."""
+    fenced = [
+        {
+            "title": neutralise_fence(" ".join(paper.title.split()), "paper"),
+            "abstract": neutralise_fence(cut(paper.abstract, ABSTRACT_CHARS), "paper"),
+        }
+        for paper in papers
+    ]
+    brief = {
+        "title": neutralise_fence(topic.title, "paper"),
+        "description": neutralise_fence(topic.description, "paper"),
+        "keywords": [neutralise_fence(keyword, "paper") for keyword in topic.keywords],
+    }
+    return render_messages(prompt, {"topic": brief, "papers": fenced})
+
+
+def rescored(match: ScoredMatch, judgement: Judgement, weight: float) -> ScoredMatch:
+    """Blend a match's cold score with the model's relevance and say so in its reason."""
+    score = (1 - weight) * match.score + weight * judgement.relevance / 10
+    why = cut(judgement.reason, REASON_WHY_CHARS)
+    reason = f"{match.reason}; LLM {judgement.relevance}/10: {why}"
+    return replace(match, score=score, percent=percent_of(score), reason=reason)
+
+
+@dataclass(frozen=True)
+class TopicJob:
+    """One topic's request: the papers among its best candidates not judged yet."""
+
+    profile: str
+    key: str
+    topic: Topic
+    sha: str
+    papers: tuple[Paper, ...]
+
+    @property
+    def name(self) -> str:
+        """The topic as reports and logs name it: `profile/topic`."""
+        return f"{self.profile}/{self.key}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one request gave: a judgement per paper id, or the error; and what it cost."""
+
+    job: TopicJob
+    judged: dict[str, PaperJudgement]
+    usage: Usage
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Judge:
+    """The model and prompt that judge, and under which judgements are stored."""
+
+    llm: LLMClient
+    prompt: Prompt
+
+    def stored(
+        self, session: Session, papers: Mapping[str, Paper], shas: Iterable[str]
+    ) -> dict[tuple[str, str], Judgement]:
+        """Return the stored judgements of these papers' current texts and these topics, by
+        (paper id, topic sha)."""
+        rows = session.exec(
+            select(Judgement).where(
+                col(Judgement.paper_id).in_(sorted(papers)),
+                col(Judgement.topic_sha).in_(sorted(set(shas))),
+                Judgement.model == self.llm.model,
+                Judgement.prompt_sha == self.prompt.sha,
+            )
+        )
+        return {
+            (row.paper_id, row.topic_sha): row
+            for row in rows
+            if row.text_sha == papers[row.paper_id].text_sha
+        }
+
+    def ask_all(self, jobs: Sequence[TopicJob]) -> list[Verdict]:
+        """Ask about every job, `llm.concurrency` requests at a time."""
+        if not jobs:
+            return []
+        with ThreadPoolExecutor(self.llm.settings.concurrency, "rerank") as executor:
+            return list(executor.map(self.ask, jobs))
+
+    def ask(self, job: TopicJob) -> Verdict:
+        """Ask for one topic's judgements in one request; a failure is a verdict, not a raise."""
+        system, user = render_request(self.prompt, job.topic, job.papers)
+        try:
+            reply = self.llm.complete_json(
+                system, user, RerankDraft, context={"count": len(job.papers)}
+            )
+        except PaperRadarError as error:
+            logger.warning("re-rank of %s failed: %s; cold scores kept", job.name, error)
+            usage = error.usage if isinstance(error, RejectedReplyError) else Usage()
+            return Verdict(job, {}, usage, error=str(error))
+        judged = {job.papers[j.n - 1].arxiv_id: j for j in reply.value.judgements}
+        return Verdict(job, judged, reply.usage)
+
+    def row(self, paper: Paper, sha: str, judged: PaperJudgement) -> Judgement:
+        """The record of one judgement."""
+        return Judgement(
+            paper_id=paper.arxiv_id,
+            text_sha=paper.text_sha,
+            topic_sha=sha,
+            model=self.llm.model,
+            prompt_sha=self.prompt.sha,
+            relevance=judged.relevance,
+            reason=cut(judged.why, STORED_WHY_CHARS),
+        )
+
+
+@dataclass
+class Tally:
+    """What the re-rank of one scoring run did and spent, summed over profiles."""
+
+    usage: Usage = field(default_factory=Usage)
+    judged: int = 0
+    cached: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class Reranker:
+    """Re-scores each topic's best candidates by the model's stored or fresh judgements."""
+
+    def __init__(
+        self, settings: RerankSettings, judge: Judge | None = None, skipped: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.judge = judge
+        self.skipped = skipped
+        self.tally = Tally()
+
+    @classmethod
+    def of(cls, ctx: Context) -> Reranker:
+        """The re-ranker the settings ask for: a no-op when off, or when it cannot run."""
+        settings = ctx.settings.rerank
+        if settings.top == 0:
+            return cls(settings)
+        if ctx.llm is None:
+            return cls(settings, skipped=NO_LLM)
+        try:
+            prompt = load_prompt(ctx.settings.prompts_dir, "rerank", schema=RerankDraft)
+        except ConfigError as error:
+            return cls(settings, skipped=f"re-rank skipped: {error}; cold scores kept")
+        return cls(settings, Judge(ctx.llm, prompt))
+
+    def apply(
+        self, session: Session, profile: Profile, matches: Sequence[ScoredMatch]
+    ) -> list[ScoredMatch]:
+        """Return the profile's matches with each topic's top ones re-scored, best first.
+
+        A topic whose request failed keeps its cold scores, and nothing of it is stored, so
+        the next run asks again.
+        """
+        if self.judge is None:
+            return list(matches)
+        by_topic = {
+            key: _best_first(m for m in matches if m.topic == key) for key in profile.topics
+        }
+        shas = {key: topic_sha(topic) for key, topic in profile.topics.items()}
+        tops = {key: ranked[: self.settings.top] for key, ranked in by_topic.items()}
+        papers = _papers(session, {m.paper_id for top in tops.values() for m in top})
+        stored = self.judge.stored(session, papers, shas.values())
+        missing = {
+            key: [m.paper_id for m in top if (m.paper_id, shas[key]) not in stored]
+            for key, top in tops.items()
+        }
+        self.tally.cached += sum(len(tops[key]) - len(ids) for key, ids in missing.items())
+        jobs = _jobs(profile, missing, shas, papers)
+        failed = {verdict.job.key for verdict in self._store_all(self.judge, session, jobs, stored)}
+        return [
+            match
+            for key, ranked in by_topic.items()
+            for match in (ranked if key in failed else self._rescore(ranked, shas[key], stored))
+        ]
+
+    def _store_all(
+        self,
+        judge: Judge,
+        session: Session,
+        jobs: Sequence[TopicJob],
+        stored: dict[tuple[str, str], Judgement],
+    ) -> list[Verdict]:
+        """Ask about the jobs, store (and add to `stored`) what came back; return the failures."""
+        failures = []
+        for verdict in judge.ask_all(jobs):
+            self.tally.usage += verdict.usage
+            if verdict.error is not None:
+                self.tally.failures.append(f"{verdict.job.name}: {verdict.error}")
+                failures.append(verdict)
+                continue
+            papers = {paper.arxiv_id: paper for paper in verdict.job.papers}
+            for paper_id, judged in verdict.judged.items():
+                # Two topics of a profile with the same text ask about the same papers.
+                if (paper_id, verdict.job.sha) not in stored:
+                    row = judge.row(papers[paper_id], verdict.job.sha, judged)
+                    stored[(paper_id, verdict.job.sha)] = row
+                    session.add(row)
+                    self.tally.judged += 1
+        if jobs:
+            # What was paid for is kept even if a later profile's scoring fails.
+            session.commit()
+        return failures
+
+    def _rescore(
+        self, ranked: Sequence[ScoredMatch], sha: str, stored: dict[tuple[str, str], Judgement]
+    ) -> list[ScoredMatch]:
+        """Re-score one topic's judged matches and re-sort the topic."""
+        weight = self.settings.weight
+        return _best_first(
+            rescored(m, judgement, weight) if (judgement := stored.get((m.paper_id, sha))) else m
+            for m in ranked
+        )
+
+    def details(self) -> dict[str, int | float]:
+        """The score report's re-rank numbers: calls, tokens, judgements new and cached, cost."""
+        if self.judge is None:
+            return {}
+        usage = self.tally.usage
+        details: dict[str, int | float] = {
+            "re-rank calls": usage.calls,
+            "re-rank judged": self.tally.judged,
+            "re-rank cached": self.tally.cached,
+            "re-rank prompt_tokens": usage.prompt_tokens,
+            "re-rank completion_tokens": usage.completion_tokens,
+        }
+        price = self.judge.llm.settings.price
+        if price is not None:
+            cost = price.cost(usage.prompt_tokens, usage.completion_tokens)
+            details["re-rank estimated_cost"] = round(cost, 6)
+        return details
+
+    def note(self) -> str | None:
+        """Say in words what a user should know: skipped, failed topics, how cost was estimated."""
+        if self.judge is None:
+            return self.skipped
+        parts = [
+            f"re-rank failed for {failure}; cold scores kept" for failure in self.tally.failures
+        ]
+        price = self.judge.llm.settings.price
+        if self.tally.usage.calls:
+            parts.append(
+                f"re-rank cost in {price.currency}"
+                if price is not None
+                else f"re-rank cost not estimated ({PRICE_HINT})"
+            )
+        return "; ".join(parts) or None
+
+
+def _papers(session: Session, paper_ids: Iterable[str]) -> dict[str, Paper]:
+    """Load the papers of these ids."""
+    wanted = sorted(set(paper_ids))
+    if not wanted:
+        return {}
+    return {
+        paper.arxiv_id: paper
+        for paper in session.exec(select(Paper).where(col(Paper.arxiv_id).in_(wanted)))
+    }
+
+
+def _jobs(
+    profile: Profile,
+    missing: Mapping[str, list[str]],
+    shas: Mapping[str, str],
+    papers: Mapping[str, Paper],
+) -> list[TopicJob]:
+    """Return one request per topic with top candidates not judged yet."""
+    return [
+        TopicJob(
+            profile.name,
+            key,
+            profile.topics[key],
+            shas[key],
+            tuple(papers[paper_id] for paper_id in ids),
+        )
+        for key, ids in missing.items()
+        if ids
+    ]
+
+
+def _best_first(matches: Iterable[ScoredMatch]) -> list[ScoredMatch]:
+    """Order one topic's matches as TopicIndex.match does: by score, then paper id."""
+    return sorted(matches, key=lambda m: (-m.score, m.paper_id))
