@@ -18,7 +18,8 @@ from paperradar.papers import store_announcements
 from paperradar.profiles import Profile, Topic
 from paperradar.records import Judgement, Match
 from paperradar.reports import StageReport
-from paperradar.rerank import NO_LLM, RerankDraft
+from paperradar.rerank import NO_LLM
+from paperradar.rerank_request import RerankDraft
 from paperradar.settings import ArxivSettings, LLMSettings, RerankSettings, Settings
 from paperradar.store import session_scope
 
