@@ -223,6 +223,9 @@ def with_feedback(
         min_liked=args.min_liked,
     )
     rest = [row for row in rows if str(row["date"]) > last]
+    if not rest:
+        print(f"FEEDBACK: skipped, the votes used every day of the pool (up to {last})")
+        return
     rest_file = scratch / "rest.jsonl"
     rest_file.write_text("".join(json.dumps(row) + "\n" for row in rest), encoding="utf-8")
     voting = store_votes(ctx, profile, votes)
