@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -227,6 +228,23 @@ def _work(llm: LLMClient, prompts: Prompts, job: Job) -> Outcome:
     return replace(outcome, affiliations=tuple(found), extra=usage)
 
 
+def _work_unless_stopped(
+    stop: threading.Event, llm: LLMClient, prompts: Prompts, job: Job
+) -> Outcome | None:
+    """Run one job, unless an earlier job raised an error that stops the stage (None then).
+
+    The event is set in the worker that failed, before it takes its next job, so no request
+    starts after the stage is stopping, however late the main thread sees the error.
+    """
+    if stop.is_set():
+        return None
+    try:
+        return _work(llm, prompts, job)
+    except Exception:
+        stop.set()
+        raise
+
+
 def _summarize_all(
     session: Session,
     llm: LLMClient,
@@ -239,14 +257,17 @@ def _summarize_all(
     tally = Tally()
     executor = ThreadPoolExecutor(llm.settings.concurrency, thread_name_prefix="summarize")
     bar = tqdm(total=len(jobs), desc="summarize", unit="paper", disable=not sys.stderr.isatty())
+    stop = threading.Event()
     try:
-        futures: dict[Future[Outcome], Job] = {
-            executor.submit(_work, llm, prompts, job): job for job in jobs
+        futures: dict[Future[Outcome | None], Job] = {
+            executor.submit(_work_unless_stopped, stop, llm, prompts, job): job for job in jobs
         }
         # Only LLM calls run in the pool; the session stays in this thread, and each row is
         # committed as it arrives, so a crash keeps what was finished.
         for future in as_completed(futures):
             outcome, paper = future.result(), futures[future].paper
+            if outcome is None:  # skipped: the failed job's error comes with its own future
+                continue
             _store(session, outcome.summary, previous.get(paper.arxiv_id))
             if outcome.affiliations:
                 paper.affiliations = list(outcome.affiliations)
