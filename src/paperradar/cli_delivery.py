@@ -10,8 +10,9 @@ from sqlmodel import col, select
 from paperradar import delivery, feedback, subscriptions, suggestions
 from paperradar.context import Context, build_context, with_current_profiles
 from paperradar.errors import ConfigError
+from paperradar.papers import stored_papers
 from paperradar.profiles import Profile
-from paperradar.records import Delivery, DeliveryStatus, Digest, Paper
+from paperradar.records import Delivery, DeliveryStatus, Digest
 from paperradar.settings import load_settings
 from paperradar.store import session_scope
 
@@ -180,18 +181,11 @@ def suggest_feedback(profile_name: str | None, day: date | None, count: int) -> 
         if day is None:
             raise ConfigError("no papers fetched yet: run `paperradar run` first")
         proposed = suggestions.suggest(session, ctx, profile, day, count=count)
-        titles = {
-            paper.arxiv_id: paper.title
-            for paper in session.exec(
-                select(Paper).where(
-                    col(Paper.arxiv_id).in_([m.paper_id for ms in proposed.values() for m in ms])
-                )
-            )
-        }
+        papers = stored_papers(session, (m.paper_id for ms in proposed.values() for m in ms))
     for key, topic in profile.topics.items():
         click.echo(f"{topic.title} [{key}] (shown from {topic.min_percent}%)")
         for match in proposed.get(key, []):
-            click.echo(f"  {match.paper_id}  {match.percent:3d}%  {titles[match.paper_id]}")
+            click.echo(f"  {match.paper_id}  {match.percent:3d}%  {papers[match.paper_id].title}")
     click.echo(
         f"Rate one: paperradar feedback add ID --topic KEY [--down] --profile {profile.name}"
     )

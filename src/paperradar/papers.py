@@ -81,10 +81,12 @@ def _update(paper: Paper, announcement: Announcement, day: date | None) -> bool:
     return changed
 
 
-def _stored(session: Session, ids: list[str]) -> dict[str, Paper]:
+def stored_papers(session: Session, ids: Iterable[str]) -> dict[str, Paper]:
+    """Return the stored papers of these ids by id (ids not stored are left out)."""
+    wanted = sorted(set(ids))
     papers: dict[str, Paper] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
         papers.update(
             (paper.arxiv_id, paper)
             for paper in session.exec(select(Paper).where(col(Paper.arxiv_id).in_(chunk)))
@@ -96,7 +98,7 @@ def _upsert(
     session: Session, announcements: Iterable[Announcement], day: date | None
 ) -> StoredCounts:
     announcements = list(announcements)
-    papers = _stored(session, list({a.arxiv_id for a in announcements}))
+    papers = stored_papers(session, (a.arxiv_id for a in announcements))
     inserted = updated = 0
     for announcement in announcements:
         paper = papers.get(announcement.arxiv_id)

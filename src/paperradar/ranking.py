@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from paperradar.embeddings import embed_missing
 from paperradar.errors import ConfigError
 from paperradar.feeds import Announcement, parse_feed
-from paperradar.papers import store_reference_papers
+from paperradar.papers import store_reference_papers, stored_papers
 from paperradar.profiles import Profile
 from paperradar.records import Paper
 from paperradar.scoring import candidates_of, score_candidates
@@ -30,13 +30,7 @@ BATCH = 2000
 
 def _stored(session: Session, ids: Sequence[str]) -> list[Paper]:
     """Return the stored papers of these ids, in the ids' order."""
-    found: dict[str, Paper] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        found.update(
-            (paper.arxiv_id, paper)
-            for paper in session.exec(select(Paper).where(col(Paper.arxiv_id).in_(chunk)))
-        )
+    found = stored_papers(session, ids)
     return [found[arxiv_id] for arxiv_id in ids]
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from paperradar.errors import ConfigError, PaperRadarError
 from paperradar.llm import LLMClient, RejectedReplyError, Usage
+from paperradar.papers import stored_papers
 from paperradar.profiles import Profile, Topic
 from paperradar.prompts import Prompt, load_prompt
 from paperradar.providers import PRICE_HINT
@@ -184,7 +185,7 @@ class Reranker:
         }
         shas = {key: topic_sha(topic) for key, topic in profile.topics.items()}
         tops = {key: ranked[: self.settings.top] for key, ranked in by_topic.items()}
-        papers = _papers(session, {m.paper_id for top in tops.values() for m in top})
+        papers = stored_papers(session, (m.paper_id for top in tops.values() for m in top))
         stored = self.judge.stored(session, papers, shas.values())
         missing = {
             key: [m.paper_id for m in top if (m.paper_id, shas[key]) not in stored]
@@ -270,17 +271,6 @@ class Reranker:
                 else f"re-rank cost not estimated ({PRICE_HINT})"
             )
         return "; ".join(parts) or None
-
-
-def _papers(session: Session, paper_ids: Iterable[str]) -> dict[str, Paper]:
-    """Load the papers of these ids."""
-    wanted = sorted(set(paper_ids))
-    if not wanted:
-        return {}
-    return {
-        paper.arxiv_id: paper
-        for paper in session.exec(select(Paper).where(col(Paper.arxiv_id).in_(wanted)))
-    }
 
 
 def _jobs(
