@@ -177,14 +177,15 @@ def _due(
         .order_by(col(Digest.day), col(Delivery.id))
     ).all()
     schedule = ctx.settings.schedule
-    times: dict[tuple[date, str, str | None], datetime] = {}
+    # Subscribers share a few delivery times: each (day, time, zone) is computed once.
+    times: dict[tuple[date, str | None, str | None], datetime] = {}
     due = []
     for delivery_id, channel, recipient, day in rows:
         subscription = subscriptions.get((channel, recipient))
         if subscription is not None:  # one that is gone is due: it fails at once
-            key = (day, subscription.delivery_time or schedule.delivery_time, subscription.timezone)
+            key = (day, subscription.delivery_time, subscription.timezone)
             if key not in times:
-                times[key] = first_delivery_at(day, key[1], schedule, key[2])
+                times[key] = due_at(day, subscription, schedule)
             if now < times[key]:
                 tally.waiting += 1
                 continue

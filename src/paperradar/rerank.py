@@ -25,7 +25,7 @@ from paperradar.records import Judgement, Paper
 from paperradar.rendering import cut
 from paperradar.rerank_request import PaperJudgement, RerankDraft, render_request, topic_sha
 from paperradar.settings import RerankSettings
-from paperradar.topic_index import ScoredMatch, percent_of
+from paperradar.topic_index import ScoredMatch, best_first, percent_of
 
 if TYPE_CHECKING:
     from paperradar.context import Context
@@ -180,9 +180,7 @@ class Reranker:
         """
         if self.judge is None:
             return list(matches)
-        by_topic = {
-            key: _best_first(m for m in matches if m.topic == key) for key in profile.topics
-        }
+        by_topic = {key: best_first(m for m in matches if m.topic == key) for key in profile.topics}
         shas = {key: topic_sha(topic) for key, topic in profile.topics.items()}
         tops = {key: ranked[: self.settings.top] for key, ranked in by_topic.items()}
         papers = stored_papers(session, (m.paper_id for top in tops.values() for m in top))
@@ -233,7 +231,7 @@ class Reranker:
     ) -> list[ScoredMatch]:
         """Re-score one topic's judged matches and re-sort the topic."""
         weight = self.settings.weight
-        return _best_first(
+        return best_first(
             rescored(m, judgement, weight) if (judgement := stored.get((m.paper_id, sha))) else m
             for m in ranked
         )
@@ -291,8 +289,3 @@ def _jobs(
         for key, ids in missing.items()
         if ids
     ]
-
-
-def _best_first(matches: Iterable[ScoredMatch]) -> list[ScoredMatch]:
-    """Order one topic's matches as TopicIndex.match does: by score, then paper id."""
-    return sorted(matches, key=lambda m: (-m.score, m.paper_id))

@@ -12,7 +12,7 @@ from paperradar.learning import suggest_votes
 from paperradar.profiles import Profile
 from paperradar.records import Paper
 from paperradar.scoring import candidates_of, score_candidates
-from paperradar.topic_index import ScoredMatch
+from paperradar.topic_index import ScoredMatch, best_first
 
 if TYPE_CHECKING:
     from paperradar.context import Context
@@ -49,8 +49,6 @@ def suggest(
     chosen = suggest_votes(matches, thresholds, count=count)
     by_key = {(match.topic, match.paper_id): match for match in matches}
     return {
-        topic: sorted(
-            (by_key[topic, paper_id] for paper_id in ids), key=lambda m: (-m.score, m.paper_id)
-        )
+        topic: best_first(by_key[topic, paper_id] for paper_id in ids)
         for topic, ids in chosen.items()
     }

@@ -13,7 +13,7 @@ A topic with readers' votes blends that cold score with a classifier learned fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import faiss
@@ -365,11 +365,15 @@ def topic_evidence(anchors: TopicAnchors, lexical: LexicalIndex, vectors: np.nda
     return Evidence(anchors, score, sims, found)
 
 
+def best_first(matches: Iterable[ScoredMatch]) -> list[ScoredMatch]:
+    """Order one topic's matches: by score, ties by paper id (the same on every run)."""
+    return sorted(matches, key=lambda m: (-m.score, m.paper_id))
+
+
 def worth_keeping(matches: Sequence[ScoredMatch], profile: Profile) -> list[ScoredMatch]:
     """Keep what a digest can use: each topic's matches above its minimum, a few digests' worth."""
     kept: list[ScoredMatch] = []
     for key, topic in profile.topics.items():
-        above = [m for m in matches if m.topic == key and m.percent >= topic.min_percent]
-        above.sort(key=lambda m: (-m.score, m.paper_id))
+        above = best_first(m for m in matches if m.topic == key and m.percent >= topic.min_percent)
         kept.extend(above[: KEEP_PICKS_FACTOR * topic.max_picks])
     return kept
