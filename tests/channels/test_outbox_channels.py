@@ -5,18 +5,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import select
+from support.outbox import seed_digest
 from support.smtp import SMTPServer
-from support.views import DAY, TOPICS, paper_from_row, summary_for
+from support.views import DAY, TOPICS
 from support.wecom_api import WebhookServer
 
 from paperradar import delivery
 from paperradar.channels.email import EmailChannel
 from paperradar.channels.wecom import WeComChannel
 from paperradar.context import Context
-from paperradar.digests import compose_digest
 from paperradar.embeddings import Embedder
 from paperradar.profiles import Profile
-from paperradar.records import DayStatus, Delivery, DeliveryStatus, FeedDay, Match
+from paperradar.records import Delivery, DeliveryStatus
 from paperradar.settings import EmailSettings, Settings, WeComSettings
 from paperradar.store import session_scope
 from paperradar.subscriptions import subscribe
@@ -25,32 +25,6 @@ ALICE = "alice@example.org"
 # 09:00 in Shanghai on the morning after the announcement: the default first delivery time.
 SEND_TIME = datetime(2025, 10, 16, 1, 0, tzinfo=UTC)
 BOB = "bob@example.org"
-
-
-def seed_digest(engine: Engine, profile: Profile, rows: list[dict[str, Any]]) -> None:
-    """Store a day's papers, summaries and matches (alternating topics) and compose the digest."""
-    keys = list(profile.topics)
-    with session_scope(engine) as session:
-        session.add(FeedDay(day=DAY, status=DayStatus.ANNOUNCED, source="test"))
-        papers = [paper_from_row(row) for row in rows]
-        session.add_all(papers)
-        session.flush()  # papers first: summaries and matches refer to them
-        for index, (paper, row) in enumerate(zip(papers, rows, strict=True)):
-            topic = keys[index % len(keys)]
-            session.add(summary_for(paper, row, topic))
-            session.add(
-                Match(
-                    paper_id=paper.arxiv_id,
-                    profile=profile.name,
-                    topic=topic,
-                    day=DAY,
-                    score=0.9 - index / 100,
-                    percent=90 - index,
-                    reason=f"keywords: {TOPICS[topic].title.lower()}",
-                )
-            )
-        session.flush()
-        compose_digest(session, profile=profile, day=DAY)
 
 
 def test_a_run_delivers_to_a_wecom_group_and_two_email_recipients_each_with_their_topics(
