@@ -7,7 +7,9 @@
 Cold: PaperRadar ranks through `ranking.rank_papers_file` (the `rank` command); the peers
 (bench/peers.py) are BM25, arxiv-sanity-lite's TF-IDF + SVM on the routed seeds,
 zotero-arxiv-daily's mean similarity to the routed seeds, and dense similarity to the topic's
-description. Feedback: per topic, the digest's top `--per-day` picks of the first days are
+description. After the cold table, the label coverage (bench/coverage.py): how many pool
+papers hold one of a topic's keyword phrases in their title, and how many of those a curated
+list names. Feedback: per topic, the digest's top `--per-day` picks of the first days are
 revealed as 👍 (a labelled paper) or 👎 until `--votes` votes. The lists miss many relevant
 papers, so early picks are mostly 👎: the reader gives no more 👎 once only `--min-liked` votes
 are left, so no topic learns from 👎 alone (`--min-liked 0`: a vote on every pick). The votes
@@ -32,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from coverage import coverage_table, label_coverage
 from peers import bm25_ranking, similarity_ranking, svm_ranking
 from sqlmodel import col, delete, select
 
@@ -59,6 +62,12 @@ def load_rows(pool: Path) -> list[Row]:
     """Read the pool's papers."""
     with gzip.open(pool, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
+
+
+def load_labels() -> dict[str, set[str]]:
+    """Read the development labels: `{topic: ids}`."""
+    raw = json.loads((BENCH / "dev_labels.json").read_text(encoding="utf-8"))
+    return {topic: set(ids) for topic, ids in raw.items() if topic != "sources"}
 
 
 def evaluate(ranking: Ranking, profile_file: Path, pool: Path, scratch: Path) -> dict:
@@ -203,6 +212,9 @@ def cold(args: argparse.Namespace, ctx: Context, rows: list[Row], scratch: Path)
     print("COLD (whole pool; ratio = PaperRadar / BM25)")
     print(table(results, "PaperRadar"))
     print(f"\nPaperRadar ranked {len(rows)} papers per topic in {seconds:.1f} s\n")
+    print("LABEL COVERAGE (pool papers whose title holds one of the topic's keyword phrases,")
+    print("and how many of them a curated list names: the rest count as misses for every ranker)")
+    print(coverage_table(label_coverage(rows, profile, load_labels())) + "\n")
     return ours
 
 
@@ -211,8 +223,7 @@ def with_feedback(
 ) -> None:
     """Reveal the first days' picks as votes and rank the later days with and without them."""
     profile = load_profile(args.profile)
-    raw = json.loads((BENCH / "dev_labels.json").read_text(encoding="utf-8"))
-    labels = {topic: set(ids) for topic, ids in raw.items() if topic != "sources"}
+    labels = load_labels()
     votes, last = reveal_votes(
         ours,
         rows,
