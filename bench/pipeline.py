@@ -1,4 +1,4 @@
-"""Benchmark the embed stage against a bare encode, and a whole pipeline day cold and warm.
+"""Benchmark the embed stage against a bare encode, per backend, and a whole pipeline day.
 
     python bench/pipeline.py [--pool ../shared/bench/dev_pool.jsonl.gz] [--day YYYY-MM-DD]
 
@@ -23,7 +23,7 @@ from sentence_transformers import SentenceTransformer
 from paperradar import embeddings, fetch, pipeline
 from paperradar.context import build_context
 from paperradar.embeddings import paper_text, resolve_model_location
-from paperradar.settings import ArxivSettings, Settings
+from paperradar.settings import ArxivSettings, EmbeddingSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POOL = ROOT.parent / "shared" / "bench" / "dev_pool.jsonl.gz"
@@ -37,7 +37,7 @@ def load_day(pool: Path, day: str | None) -> tuple[str, list[dict[str, object]]]
     return chosen, [row for row in rows if row["date"] == chosen]
 
 
-def settings_for(data_dir: Path, feed: Path) -> Settings:
+def settings_for(data_dir: Path, feed: Path, backend: str = "torch") -> Settings:
     """Settings on a private data dir reading the day from a saved feed file."""
     return Settings(
         data_dir=data_dir,
@@ -45,6 +45,7 @@ def settings_for(data_dir: Path, feed: Path) -> Settings:
         profiles_dir=ROOT / "profiles",
         migrations_dir=ROOT / "db",
         arxiv=ArxivSettings(feed_file=feed),
+        embedding=EmbeddingSettings(backend=backend),
     )
 
 
@@ -70,13 +71,26 @@ def main() -> None:
 
         model = SentenceTransformer(resolve_model_location(settings.embedding.model), device="cpu")
         model.encode(texts[:32])  # warm-up: first-call overheads are not throughput
-        bare = timed(lambda: model.encode(texts, batch_size=settings.embedding.batch_size))
+        batch = settings.embedding.batch_size
+        started = time.perf_counter()
+        reference = model.encode(texts, batch_size=batch, normalize_embeddings=True)
+        bare = time.perf_counter() - started
 
         ctx = build_context(settings)
         ctx.embedder.embed(texts[:32])
         day = fetch.latest_day(ctx)
         fetch.run(ctx, day)
         stage = timed(embeddings.run, ctx, day)
+
+        int8_settings = settings_for(Path(scratch) / "int8", feed, backend="onnx-int8")
+        int8_ctx = build_context(int8_settings)
+        export = timed(int8_ctx.embedder.embed, texts[:32])  # the one-time export, warmed up
+        started = time.perf_counter()
+        int8 = int8_ctx.embedder.embed(texts)
+        bare_int8 = time.perf_counter() - started
+        cosines = (int8 * reference).sum(axis=1)
+        fetch.run(int8_ctx, day)
+        stage_int8 = timed(embeddings.run, int8_ctx, day)
 
         cold_ctx = build_context(settings_for(Path(scratch) / "day", feed))
         cold = timed(pipeline.run_day, cold_ctx, day)
@@ -87,12 +101,22 @@ def main() -> None:
     print(f"day {day_text}: {n} papers, model {settings.embedding.model}, CPU")
     print(f"{'measure':44s} {'seconds':>9s} {'papers/s':>9s}")
     print("-" * 64)
-    print(f"{'bare SentenceTransformer.encode':44s} {bare:9.1f} {n / bare:9.1f}")
-    print(f"{'embed stage (encode + cache rows)':44s} {stage:9.1f} {n / stage:9.1f}")
-    print(f"{'embed stage / bare encode (time ratio)':44s} {stage / bare:9.2f}")
-    print(f"{'whole day, cold (fetch → web, no LLM)':44s} {cold:9.1f} {n / cold:9.1f}")
-    print(f"{'whole day, warm (re-run, all cached)':44s} {warm:9.1f} {n / warm:9.1f}")
-    print(f"{'peak memory (MiB)':44s} {peak_mib:9.0f}")
+    table = [
+        ("bare SentenceTransformer.encode", bare, n / bare),
+        ("embed stage (encode + cache rows)", stage, n / stage),
+        ("embed stage / bare encode (time ratio)", stage / bare, None),
+        ("onnx-int8: one-time export of the model", export, None),
+        ("onnx-int8: bare encode", bare_int8, n / bare_int8),
+        ("onnx-int8: embed stage (encode + cache rows)", stage_int8, n / stage_int8),
+        ("whole day, cold (fetch → web, no LLM)", cold, n / cold),
+        ("whole day, warm (re-run, all cached)", warm, n / warm),
+        ("peak memory (MiB)", peak_mib, None),
+    ]
+    for label, value, rate in table:
+        print(f"{label:44s} {value:9.2f} " + (f"{rate:9.1f}" if rate is not None else ""))
+    print(
+        f"onnx-int8 vectors' cosine to torch's: min {cosines.min():.4f}, mean {cosines.mean():.4f}"
+    )
 
 
 if __name__ == "__main__":

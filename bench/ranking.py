@@ -3,6 +3,7 @@
     python bench/ranking.py [--pool ../shared/bench/dev_pool.jsonl.gz]
                             [--profile profiles/default.yaml] [--data-dir var/bench]
                             [--votes 20] [--per-day 5] [--min-liked 5] [--picks-only]
+                            [--backend torch|onnx-int8]
 
 Cold: PaperRadar ranks through `ranking.rank_papers_file` (the `rank` command); the peers
 (bench/peers.py) are BM25, arxiv-sanity-lite's TF-IDF + SVM on the routed seeds,
@@ -45,7 +46,7 @@ from paperradar.profiles import Profile, load_profile
 from paperradar.ranking import rank_papers_file
 from paperradar.records import Feedback, Paper
 from paperradar.scoring import load_seeds
-from paperradar.settings import Settings
+from paperradar.settings import EmbeddingSettings, Settings
 from paperradar.store import session_scope
 from paperradar.topic_index import TopicIndex
 from paperradar.topics import with_liked_papers
@@ -280,12 +281,19 @@ def main() -> None:
         default=5,
         help="👍 a topic is left room for: the reader gives no 👎 past votes - this (0: off)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=["torch", "onnx-int8"],
+        default="torch",
+        help="embedding backend (each one's vectors are cached apart)",
+    )
     args = parser.parse_args()
     settings = Settings(
         data_dir=args.data_dir,
         profiles_dir=ROOT / "profiles",
         prompts_dir=ROOT / "prompts",
         migrations_dir=ROOT / "db",
+        embedding=EmbeddingSettings(backend=args.backend),
     )
     ctx = build_context(settings)
     rows = load_rows(args.pool)

@@ -44,7 +44,7 @@ def build_context(settings: Settings) -> Context:
         settings=settings,
         engine=engine,
         profiles=profiles,
-        embedder=Embedder(settings.embedding),
+        embedder=Embedder(settings.embedding, models_dir=settings.data_dir / "models"),
         llm=LLMClient(settings.llm) if settings.llm.enabled else None,
         channels=channels,
     )

@@ -10,12 +10,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlmodel import Session, col, select
 
 from paperradar.errors import ConfigError
+from paperradar.onnx_encoder import QuantizedEncoder
 from paperradar.records import Embedding, Paper
 from paperradar.reports import StageReport
 from paperradar.settings import EmbeddingSettings
@@ -75,10 +77,15 @@ def resolve_model_location(name: str) -> str:
 class Embedder:
     """A sentence-transformers model, loaded on first use, returning unit-length float32 rows."""
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+    def __init__(self, settings: EmbeddingSettings, *, models_dir: Path | None = None) -> None:
+        """Set the model up; `models_dir` keeps converted copies (the onnx-int8 backend)."""
         self.settings = settings
-        self.model_name = MODEL_ALIASES.get(settings.model, settings.model)
+        name = MODEL_ALIASES.get(settings.model, settings.model)
+        # The key of cached vectors: another backend's vectors are close, not the same.
+        self.model_name = name if settings.backend == "torch" else f"{name}@{settings.backend}"
+        self._models_dir = models_dir
         self._model: SentenceTransformer | None = None
+        self._quantized: QuantizedEncoder | None = None
         self._remembered: OrderedDict[str, np.ndarray] = OrderedDict()
         self._remembered_lock = threading.Lock()
 
@@ -100,10 +107,25 @@ class Embedder:
             logger.info("embedding model %s loaded on %s", self.model_name, device)
         return self._model
 
+    @property
+    def quantized(self) -> QuantizedEncoder:
+        """The model's int8 ONNX copy (exported into `models_dir` on first use)."""
+        if self._quantized is None:
+            if self._models_dir is None:
+                raise ConfigError("embedding.backend onnx-int8 needs a directory for the model")
+            if pick_device(self.settings.device) != "cpu":
+                logger.warning("embedding.backend onnx-int8 runs on the CPU, not the GPU")
+            self._quantized = QuantizedEncoder.of(self.model, self._models_dir)
+        return self._quantized
+
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed texts in batches; returns an (n, dim) float32 array of unit vectors."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.settings.backend == "onnx-int8":
+            return self.quantized.encode(
+                texts, batch_size=self.settings.batch_size, show_progress=show_progress
+            )
         vectors = self.model.encode(
             list(texts),
             batch_size=self.settings.batch_size,
