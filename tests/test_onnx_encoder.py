@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
-from sentence_transformers.models import Dense, Pooling
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -17,6 +16,11 @@ from paperradar.onnx_encoder import QuantizedEncoder, pooling_of
 from paperradar.records import Embedding, Paper
 from paperradar.settings import EmbeddingSettings
 from paperradar.store import session_scope
+
+try:
+    from sentence_transformers.sentence_transformer.modules import Dense, Pooling
+except ImportError:  # sentence-transformers 5
+    from sentence_transformers.models import Dense, Pooling
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """An int8 ONNX copy of a sentence-transformers model, run by onnxruntime on the CPU.
 
-On two CPU cores all-MiniLM-L6-v2 embeds abstracts about 1.7x as fast this way as through
-PyTorch (bench/embedders.py). Only the matrix multiplications are quantised, with one scale
+On two CPU cores all-MiniLM-L6-v2 embeds abstracts 1.7-2x as fast this way as through
+PyTorch (bench/pipeline.py). Only the matrix multiplications are quantised, with one scale
 per output channel: quantising every layer with one scale per tensor moved vectors to a cosine
 of 0.87 from PyTorch's, this keeps them above 0.99. The copy is exported from the loaded model
 once and kept in the data directory under a digest of its weights, so a changed model is

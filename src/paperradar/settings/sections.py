@@ -77,7 +77,7 @@ class EmbeddingSettings(Section):
     model: str = "sentence-transformers/all-MiniLM-L6-v2"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     # torch: the model as sentence-transformers runs it. onnx-int8: an int8 ONNX copy of it on
-    # the CPU (onnx_encoder.py), about 1.7x as fast on two cores; its vectors are cached apart.
+    # the CPU (onnx_encoder.py), 1.7-2x as fast on two cores; its vectors are cached apart.
     backend: Literal["torch", "onnx-int8"] = "torch"
     batch_size: int = Field(default=32, ge=1)
     # Whether the model embeds non-English text (Chinese topics, searches) meaningfully;
