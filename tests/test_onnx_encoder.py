@@ -1,6 +1,7 @@
 """The onnx-int8 embedding backend: an int8 ONNX copy of the real bundled model."""
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,14 @@ def test_the_backend_needs_a_directory_for_its_copy() -> None:
     embedder = Embedder(EmbeddingSettings(device="cpu", backend="onnx-int8"))
     with pytest.raises(ConfigError, match="needs a directory"):
         embedder.embed(["a text"])
+
+
+def test_exporting_warns_of_nothing(
+    embedder: Embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        QuantizedEncoder.of(embedder.model, tmp_path)
+    assert [
+        record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING
+    ] == []
+    assert len(list(tmp_path.glob("*.int8.onnx"))) == 1

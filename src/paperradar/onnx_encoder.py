@@ -76,6 +76,17 @@ def weights_digest(model: SentenceTransformer) -> str:
     return digest.hexdigest()[:16]
 
 
+class _DropPreprocessingHint(logging.Filter):
+    """Drop onnxruntime's root-logger advice to pre-process the graph before quantising.
+
+    Measured on all-MiniLM-L6-v2, its pre-processing changes neither speed nor vectors, and
+    the advice would greet every user at the first run.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
 def export_int8(model: SentenceTransformer, target: Path) -> None:
     """Export the model's encoder to ONNX and quantise it to int8, writing `target` whole."""
     import torch
@@ -114,13 +125,18 @@ def export_int8(model: SentenceTransformer, target: Path) -> None:
                 dynamo=False,
             )
         quantised = Path(scratch) / "model.int8.onnx"
-        quantize_dynamic(
-            full,
-            quantised,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
+        hint = _DropPreprocessingHint()
+        logging.getLogger().addFilter(hint)
+        try:
+            quantize_dynamic(
+                full,
+                quantised,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+        finally:
+            logging.getLogger().removeFilter(hint)
         quantised.replace(target)
 
 
