@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from peers import Row
 
 from paperradar.lexical import LexicalIndex
 from paperradar.profiles import Profile
-
-Row = Mapping[str, object]
 
 
 @dataclass(frozen=True)

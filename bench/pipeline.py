@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sentence_transformers import SentenceTransformer
 
@@ -26,6 +27,7 @@ from paperradar.embeddings import paper_text, resolve_model_location
 from paperradar.settings import ArxivSettings, EmbeddingSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 DEFAULT_POOL = ROOT.parent / "shared" / "bench" / "dev_pool.jsonl.gz"
 
 
@@ -49,11 +51,16 @@ def settings_for(data_dir: Path, feed: Path, backend: str = "torch") -> Settings
     )
 
 
+def measured(function: Callable[..., T], *args: object) -> tuple[float, T]:
+    """Call a function; return the seconds it took and what it returned."""
+    started = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - started, result
+
+
 def timed(function: Callable[..., object], *args: object) -> float:
     """Call a function and return the seconds it took."""
-    started = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - started
+    return measured(function, *args)[0]
 
 
 def main() -> None:
@@ -71,10 +78,11 @@ def main() -> None:
 
         model = SentenceTransformer(resolve_model_location(settings.embedding.model), device="cpu")
         model.encode(texts[:32])  # warm-up: first-call overheads are not throughput
-        batch = settings.embedding.batch_size
-        started = time.perf_counter()
-        reference = model.encode(texts, batch_size=batch, normalize_embeddings=True)
-        bare = time.perf_counter() - started
+        bare, reference = measured(
+            lambda: model.encode(
+                texts, batch_size=settings.embedding.batch_size, normalize_embeddings=True
+            )
+        )
 
         ctx = build_context(settings)
         ctx.embedder.embed(texts[:32])
@@ -85,9 +93,7 @@ def main() -> None:
         int8_settings = settings_for(Path(scratch) / "int8", feed, backend="onnx-int8")
         int8_ctx = build_context(int8_settings)
         export = timed(int8_ctx.embedder.embed, texts[:32])  # the one-time export, warmed up
-        started = time.perf_counter()
-        int8 = int8_ctx.embedder.embed(texts)
-        bare_int8 = time.perf_counter() - started
+        bare_int8, int8 = measured(int8_ctx.embedder.embed, texts)
         cosines = (int8 * reference).sum(axis=1)
         fetch.run(int8_ctx, day)
         stage_int8 = timed(embeddings.run, int8_ctx, day)

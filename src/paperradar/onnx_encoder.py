@@ -183,15 +183,16 @@ class QuantizedEncoder:
         Texts are batched longest first, as sentence-transformers does, so that a batch pads
         to similar lengths.
         """
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         order = np.argsort([-len(text) for text in texts], kind="stable")
-        rows: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
         starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="embed", disable=not show_progress):
-            batch = order[start : start + batch_size]
-            vectors = self._encode_batch([texts[i] for i in batch])
-            for index, vector in zip(batch, vectors, strict=True):
-                rows[index] = vector
-        return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+        batches = [
+            self._encode_batch([texts[i] for i in order[start : start + batch_size]])
+            for start in tqdm(starts, desc="embed", disable=not show_progress)
+        ]
+        in_texts_order: np.ndarray = np.concatenate(batches)[np.argsort(order)]
+        return in_texts_order
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         tokens = self._tokenizer(
