@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from peers import Row
 
-from paperradar.lexical import LexicalIndex
-from paperradar.profiles import Profile
+from paperradar.profiles.profile import Profile
+from paperradar.rank.lexical import LexicalIndex
 
 
 @dataclass(frozen=True)

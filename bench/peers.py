@@ -19,8 +19,8 @@ from scipy.sparse import vstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from paperradar.lexical import LexicalIndex
-from paperradar.profiles import Profile
+from paperradar.profiles.profile import Profile
+from paperradar.rank.lexical import LexicalIndex
 
 Row = Mapping[str, object]
 

@@ -21,9 +21,11 @@ from typing import TypeVar
 
 from sentence_transformers import SentenceTransformer
 
-from paperradar import embeddings, fetch, pipeline
-from paperradar.context import build_context
-from paperradar.embeddings import paper_text, resolve_model_location
+from paperradar.app import build_context
+from paperradar.embed import embeddings
+from paperradar.embed.embeddings import paper_text, resolve_model_location
+from paperradar.ingest import fetch
+from paperradar.service import pipeline
 from paperradar.settings import ArxivSettings, EmbeddingSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -39,17 +39,17 @@ from coverage import coverage_table, label_coverage
 from peers import bm25_ranking, similarity_ranking, svm_ranking
 from sqlmodel import col, delete, select
 
-from paperradar.context import Context, build_context
-from paperradar.embeddings import load_vectors
-from paperradar.feedback import set_feedback
-from paperradar.profiles import Profile, load_profile
-from paperradar.ranking import rank_papers_file
-from paperradar.records import Feedback, Paper
-from paperradar.scoring import load_seeds
+from paperradar.app import Context, build_context
+from paperradar.embed.embeddings import load_vectors
+from paperradar.profiles.custom import with_liked_papers
+from paperradar.profiles.profile import Profile, load_profile
+from paperradar.rank.index import TopicIndex
+from paperradar.rank.rank_file import rank_papers_file
+from paperradar.rank.stage import load_seeds
+from paperradar.readers.feedback import set_feedback
 from paperradar.settings import EmbeddingSettings, Settings
-from paperradar.store import session_scope
-from paperradar.topic_index import TopicIndex
-from paperradar.topics import with_liked_papers
+from paperradar.store.db import session_scope
+from paperradar.store.records import Feedback, Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench"

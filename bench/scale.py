@@ -34,9 +34,13 @@ from aiohttp import web
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
-from paperradar import delivery, digests, embeddings, fetch, schedule, scoring, seeds
-from paperradar.context import Context, build_context, with_current_profiles
-from paperradar.records import CustomTopic, Delivery, Digest, Subscription
+from paperradar.app import Context, build_context, with_current_profiles
+from paperradar.compose import digests
+from paperradar.deliver import outbox as delivery
+from paperradar.embed import embeddings
+from paperradar.ingest import fetch, seeds
+from paperradar.rank import stage as scoring
+from paperradar.service import calendar as schedule
 from paperradar.settings import (
     ArxivSettings,
     EmbeddingSettings,
@@ -44,7 +48,8 @@ from paperradar.settings import (
     Settings,
     TelegramSettings,
 )
-from paperradar.store import session_scope
+from paperradar.store.db import session_scope
+from paperradar.store.records import CustomTopic, Delivery, Digest, Subscription
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POOL = ROOT.parent / "shared" / "bench" / "dev_pool.jsonl.gz"

@@ -24,15 +24,15 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from paperradar.channels import web
-from paperradar.channels.web.server import start_server, stop_server
-from paperradar.context import Context
-from paperradar.embeddings import Embedder
-from paperradar.profiles import Profile
-from paperradar.records import Digest, DigestItem, Match, Paper, Summary, SummaryStatus
+from paperradar.app import Context
+from paperradar.embed.embeddings import Embedder
+from paperradar.profiles.profile import Profile
 from paperradar.reports import StageReport
 from paperradar.settings import Settings
-from paperradar.store import create_db_engine, migrate
+from paperradar.store.db import create_db_engine, migrate
+from paperradar.store.records import Digest, DigestItem, Match, Paper, Summary, SummaryStatus
+from paperradar.web import stage as web
+from paperradar.web.server import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "fixtures" / "arxiv" / "corpus"

@@ -19,9 +19,9 @@ from telegram.ext import (
 )
 
 from bot import handlers
-from paperradar.context import Context, build_context
+from paperradar.app import Context, build_context
 from paperradar.errors import ConfigError, PaperRadarError
-from paperradar.feedback import CALLBACK_PATTERN
+from paperradar.readers.feedback import CALLBACK_PATTERN
 from paperradar.settings import load_settings
 
 NO_TOKEN = "the bot needs a token: set PAPERRADAR_TELEGRAM__BOT_TOKEN (from @BotFather)"

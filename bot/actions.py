@@ -6,18 +6,19 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from paperradar import feedback, subscriptions, topics
-from paperradar.channels import Message
-from paperradar.channels.telegram import render_digest
-from paperradar.context import Context, with_current_profiles
-from paperradar.delivery import view_for
-from paperradar.digests import view_digest
+from paperradar.app import Context, with_current_profiles
+from paperradar.compose.digests import view_digest
+from paperradar.deliver.channels import Message
+from paperradar.deliver.channels.telegram import render_digest
+from paperradar.deliver.outbox import view_for
 from paperradar.errors import PaperRadarError
-from paperradar.profiles import Profile, Topic
-from paperradar.records import CustomTopic, Digest, DigestItem, Paper, Subscription
-from paperradar.search import SearchHit, search_papers
-from paperradar.store import session_scope
-from paperradar.translation import english_for
+from paperradar.profiles import custom as topics
+from paperradar.profiles.profile import Profile, Topic
+from paperradar.rank.search import SearchHit, search_papers
+from paperradar.readers import feedback, subscriptions
+from paperradar.store.db import session_scope
+from paperradar.store.records import CustomTopic, Digest, DigestItem, Paper, Subscription
+from paperradar.summarise.translation import english_for
 
 CHANNEL = "telegram"
 RECENT_PICK_DAYS = 14

@@ -12,8 +12,8 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import actions, views
-from paperradar.channels.telegram import reply_markup
-from paperradar.context import Context
+from paperradar.app import Context
+from paperradar.deliver.channels.telegram import reply_markup
 from paperradar.errors import PaperRadarError
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from html import escape as escape_attribute
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.actions import SETTINGS_USAGE, ChatState, TopicDetails
-from paperradar import feedback
-from paperradar.records import CustomTopic, Paper, Subscription
-from paperradar.search import SearchHit
+from paperradar.rank.search import SearchHit
+from paperradar.readers import feedback
+from paperradar.store.records import CustomTopic, Paper, Subscription
 
 HELP = f"""<b>PaperRadar</b>: your daily arXiv digest, ranked against your research topics.
 

@@ -3,9 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from paperradar import records  # noqa: F401  (registers the tables on SQLModel.metadata)
 from paperradar.settings import load_settings
-from paperradar.store import create_db_engine
+from paperradar.store import records  # noqa: F401  (registers the tables on SQLModel.metadata)
+from paperradar.store.db import create_db_engine
 
 target_metadata = SQLModel.metadata
 

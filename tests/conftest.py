@@ -22,9 +22,10 @@ from support.smtp import Certificate, make_certificate
 from support.web_site import WebArchive, build_archive, write_feed
 from support.wecom_api import WebhookServer
 
-from paperradar.context import Context
-from paperradar.embeddings import Embedder
-from paperradar.profiles import load_profiles
+from paperradar.app import Context
+from paperradar.embed.embeddings import Embedder
+from paperradar.profiles.profile import load_profiles
+from paperradar.readers.unsubscribe import start_unsubscribe_server
 from paperradar.settings import (
     ArxivSettings,
     EmailSettings,
@@ -33,8 +34,7 @@ from paperradar.settings import (
     Settings,
     WebSettings,
 )
-from paperradar.store import create_db_engine, migrate
-from paperradar.unsubscribe import start_unsubscribe_server
+from paperradar.store.db import create_db_engine, migrate
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -1,5 +1,5 @@
 """Entry point for `python -m paperradar`."""
 
-from paperradar.cli import main
+from paperradar.cli.main import main
 
 main()

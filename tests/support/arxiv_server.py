@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from paperradar.context import Context
+from paperradar.app import Context
 from paperradar.settings import ArxivSettings
 
 RSS_PATH = "/rss/{categories}"

@@ -30,7 +30,7 @@ stages = set()
 
 def _stage():
     if not stages:
-        from paperradar.pipeline import STAGES
+        from paperradar.service.pipeline import STAGES
         stages.update(stage.__module__ for stage in STAGES)
     frame = sys._getframe(2)
     while frame is not None:
@@ -129,7 +129,7 @@ class Child:
 class WarmParent:
     """A parent process that imports PaperRadar (and torch) once and forks one child per run.
 
-    Each child is a separate process running `paperradar.cli.main(args)` with its own
+    Each child is a separate process running `paperradar.cli.main.main(args)` with its own
     environment, killed with SIGKILL like any other; forking spares each run the seconds of
     importing torch and sentence-transformers. The parent never runs torch itself, so the
     fork happens before any thread pool exists.

@@ -11,15 +11,15 @@ from sqlalchemy import Engine
 from support.bot_api import BotApiServer
 from support.views import DAY, hostile_paper, paper_from_row, summary_for
 
-from paperradar.channels.telegram import TelegramChannel
-from paperradar.context import Context
-from paperradar.digests import compose_digest
-from paperradar.embeddings import Embedder, embed_missing
-from paperradar.llm import LLMClient
-from paperradar.profiles import Profile
-from paperradar.records import DayStatus, FeedDay, Match, Paper
+from paperradar.app import Context
+from paperradar.compose.digests import compose_digest
+from paperradar.deliver.channels.telegram import TelegramChannel
+from paperradar.embed.embeddings import Embedder, embed_missing
+from paperradar.llm.client import LLMClient
+from paperradar.profiles.profile import Profile
 from paperradar.settings import ScheduleSettings, Settings, TelegramSettings
-from paperradar.store import session_scope
+from paperradar.store.db import session_scope
+from paperradar.store.records import DayStatus, FeedDay, Match, Paper
 
 
 def seed_digest(

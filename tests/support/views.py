@@ -8,9 +8,9 @@ from typing import Any
 
 from support.openai_api import draft_from_row
 
-from paperradar.digests import DigestView, ItemView, TopicSection
-from paperradar.profiles import Profile, Topic
-from paperradar.records import AnnounceType, Match, Paper, Summary, SummaryStatus
+from paperradar.compose.digests import DigestView, ItemView, TopicSection
+from paperradar.profiles.profile import Profile, Topic
+from paperradar.store.records import AnnounceType, Match, Paper, Summary, SummaryStatus
 
 DAY = date(2025, 10, 15)
 HOSTILE_ID = "2510.99999"

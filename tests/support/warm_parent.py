@@ -25,7 +25,7 @@ def _child(request: dict[str, object]) -> None:
     code = 1
     try:
         runpy.run_path(str(Path(str(request["hooks"])) / "sitecustomize.py"))
-        from paperradar.cli import main
+        from paperradar.cli.main import main
 
         main(list(request["args"]), prog_name="paperradar")  # type: ignore[call-overload]
         code = 0
@@ -46,7 +46,7 @@ def main() -> None:
     """Serve fork requests until stdin closes."""
     import sentence_transformers  # noqa: F401
 
-    import paperradar.cli  # noqa: F401  (the imports every child would repeat)
+    import paperradar.cli.main  # noqa: F401  (the imports every child would repeat)
 
     for line in sys.stdin:
         request = json.loads(line)

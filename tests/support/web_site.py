@@ -18,11 +18,11 @@ from sqlmodel import select
 from support.openai_api import draft_from_row, is_upstream_failure
 from support.papers import json_lines
 
-from paperradar import pipeline
-from paperradar.channels import web
-from paperradar.context import Context
-from paperradar.records import Digest, DigestItem, Paper, Summary, SummaryStatus
-from paperradar.store import session_scope
+from paperradar.app import Context
+from paperradar.service import pipeline
+from paperradar.store.db import session_scope
+from paperradar.store.records import Digest, DigestItem, Paper, Summary, SummaryStatus
+from paperradar.web import stage as web
 
 FIRST_DAY = date(2025, 10, 14)
 SECOND_DAY = date(2025, 10, 15)

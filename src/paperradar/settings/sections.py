@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from paperradar.errors import ConfigError
-from paperradar.providers import JsonMode, Price, ProviderName, preset
+from paperradar.llm.providers import JsonMode, Price, ProviderName, preset
 
 ARXIV_MIN_DELAY_SECONDS = 3.0
 

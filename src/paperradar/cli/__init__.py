@@ -1,0 +1,1 @@
+"""The `paperradar` command line."""

@@ -1,0 +1,228 @@
+"""CLI commands for subscribers, readers' feedback and the outbox (registered by `cli.main`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from sqlmodel import col, select
+
+from paperradar.app import Context, build_context, with_current_profiles
+from paperradar.deliver import outbox as delivery
+from paperradar.errors import ConfigError
+from paperradar.ingest.papers import stored_papers
+from paperradar.profiles.profile import Profile
+from paperradar.rank import suggest as suggestions
+from paperradar.readers import feedback, subscriptions
+from paperradar.settings import load_settings
+from paperradar.store.db import session_scope
+from paperradar.store.records import Delivery, DeliveryStatus, Digest
+
+
+def _context() -> Context:
+    return with_current_profiles(build_context(load_settings()))
+
+
+def _shared_profile(ctx: Context, name: str | None) -> Profile:
+    shared = ctx.file_profiles or ctx.profiles
+    names = {profile.name for profile in shared}
+    for profile in ctx.profiles:
+        if profile.name in names and (name is None or profile.name == name):
+            return profile
+    raise ConfigError(f"no shared profile {name!r} (profiles: {', '.join(sorted(names))})")
+
+
+def _voting_profile(ctx: Context, name: str | None) -> Profile:
+    """The profile a vote is about: any profile by name (a chat's own too), else the first."""
+    found = next((p for p in ctx.profiles if p.name == name), None)
+    return found or _shared_profile(ctx, name)
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    try:
+        return None if value is None else date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from error
+
+
+@click.group("subscribers")
+def subscribers_group() -> None:
+    """Who receives the digests: Telegram chats, e-mail addresses, WeCom groups."""
+
+
+@subscribers_group.command("add")
+@click.option("--channel", required=True, help="telegram, email or wecom.")
+@click.argument("recipient")
+@click.option("--profile", "profile_name", help="The shared profile (default: the first).")
+@click.option("--topic", "topics", multiple=True, help="A topic key (repeat; default: all).")
+@click.option("--language", type=click.Choice(["zh", "en", "both"]), help="Digest languages.")
+@click.option("--min", "min_percent", type=click.IntRange(0, 100), help="Minimum percent.")
+@click.option("--max", "max_items", type=click.IntRange(1, 50), help="Max items per topic.")
+@click.option("--time", "delivery_time", help="Delivery time HH:MM.")
+@click.option("--timezone", help="Time zone of --time, e.g. Europe/Berlin (default: the default).")
+def add_subscriber(
+    channel: str,
+    recipient: str,
+    profile_name: str | None,
+    topics: tuple[str, ...],
+    **options: object,
+) -> None:
+    """Subscribe a recipient to a shared profile's topics (or add topics to its subscription)."""
+    ctx = _context()
+    profile = _shared_profile(ctx, profile_name)
+    with session_scope(ctx.engine) as session:
+        row = subscriptions.subscribe(
+            session, channel=channel, recipient=recipient, profile=profile, topics=topics or None
+        )
+        if options["language"]:
+            row.language = subscriptions.parse_language(str(options["language"]))
+        if options["delivery_time"]:
+            row.delivery_time = subscriptions.parse_delivery_time(str(options["delivery_time"]))
+        if options["timezone"]:
+            row.timezone = subscriptions.parse_timezone(str(options["timezone"]))
+        for name in ("min_percent", "max_items"):
+            if options[name] is not None:
+                setattr(row, name, options[name])
+        session.add(row)
+        click.echo(f"{row.channel} {row.recipient}: {profile.name} · {', '.join(row.topics)}")
+
+
+@subscribers_group.command("list")
+@click.option("--channel", help="Only this channel.")
+def list_subscribers(channel: str | None) -> None:
+    """List the subscriptions."""
+    ctx = build_context(load_settings())
+    with session_scope(ctx.engine) as session:
+        for row in subscriptions.list_subscriptions(session, channel=channel):
+            state = "active" if row.active else "stopped"
+            extras = [
+                f"{label} {value}"
+                for label, value in (
+                    ("language", row.language),
+                    ("min", row.min_percent),
+                    ("max", row.max_items),
+                    ("at", row.delivery_time),
+                    ("zone", row.timezone),
+                )
+                if value is not None
+            ]
+            click.echo(
+                f"{row.channel}\t{row.recipient}\t{state}\t{row.profile}: "
+                f"{', '.join(row.topics) or '(no shared topics)'}"
+                + (f"\t{' · '.join(extras)}" if extras else "")
+            )
+
+
+@subscribers_group.command("remove")
+@click.option("--channel", required=True, help="telegram, email or wecom.")
+@click.argument("recipient")
+def remove_subscriber(channel: str, recipient: str) -> None:
+    """Delete a recipient's subscription."""
+    ctx = build_context(load_settings())
+    with session_scope(ctx.engine) as session:
+        if not subscriptions.remove_subscription(session, channel=channel, recipient=recipient):
+            raise click.ClickException(f"no subscription of {recipient} on {channel}")
+    click.echo(f"removed {channel} {recipient}")
+
+
+@click.group("feedback")
+def feedback_group() -> None:
+    """Readers' 👍/👎 on picks, which the ranking learns from."""
+
+
+@feedback_group.command("add")
+@click.argument("paper_id")
+@click.option("--topic", required=True, help="The topic key the vote is about.")
+@click.option("--profile", "profile_name", help="The profile (default: the first).")
+@click.option("--down", is_flag=True, help="A 👎 (default: 👍).")
+@click.option("--user", default="cli", show_default=True, help="Who votes.")
+def add_feedback(
+    paper_id: str, topic: str, profile_name: str | None, down: bool, user: str
+) -> None:
+    """Record a vote on a paper for a topic."""
+    ctx = _context()
+    profile = _voting_profile(ctx, profile_name)
+    if topic not in profile.topics:
+        raise ConfigError(f"profile {profile.name} has no topic {topic!r}")
+    with session_scope(ctx.engine) as session:
+        row = feedback.set_feedback(
+            session,
+            paper_id=paper_id,
+            profile=profile.name,
+            topic=topic,
+            value=feedback.DOWN if down else feedback.UP,
+            channel="cli",
+            user_id=user,
+        )
+        click.echo(f"{row.paper_id} {row.profile}/{row.topic}: {row.value:+d} by {row.user_id}")
+
+
+@feedback_group.command("list")
+@click.option("--profile", "profile_name", help="Only this profile.")
+def list_feedback(profile_name: str | None) -> None:
+    """List the votes, newest first."""
+    ctx = build_context(load_settings())
+    with session_scope(ctx.engine) as session:
+        for row in feedback.list_feedback(session, profile=profile_name):
+            click.echo(
+                f"{row.updated_at:%Y-%m-%d %H:%M}\t{row.value:+d}\t{row.paper_id}\t"
+                f"{row.profile}/{row.topic}\t{row.channel}:{row.user_id}"
+            )
+
+
+@feedback_group.command("suggest")
+@click.option("--profile", "profile_name", help="The profile (default: the first).")
+@click.option("--day", callback=_day, help="Announcement day YYYY-MM-DD (default: the latest).")
+@click.option("--count", type=click.IntRange(1, 20), default=3, show_default=True)
+def suggest_feedback(profile_name: str | None, day: date | None, count: int) -> None:
+    """Propose papers to rate: those each topic is least sure about (near its cutoff)."""
+    ctx = _context()
+    profile = _voting_profile(ctx, profile_name)
+    with session_scope(ctx.engine) as session:
+        day = day or suggestions.latest_day(session)
+        if day is None:
+            raise ConfigError("no papers fetched yet: run `paperradar run` first")
+        proposed = suggestions.suggest(session, ctx, profile, day, count=count)
+        papers = stored_papers(session, (m.paper_id for ms in proposed.values() for m in ms))
+    for key, topic in profile.topics.items():
+        click.echo(f"{topic.title} [{key}] (shown from {topic.min_percent}%)")
+        for match in proposed.get(key, []):
+            click.echo(f"  {match.paper_id}  {match.percent:3d}%  {papers[match.paper_id].title}")
+    click.echo(
+        f"Rate one: paperradar feedback add ID --topic KEY [--down] --profile {profile.name}"
+    )
+
+
+@click.command("deliver")
+@click.option("--day", callback=_day, help="Also queue this day's digests (YYYY-MM-DD).")
+def deliver(day: date | None) -> None:
+    """Send the pending deliveries that are due (after a crash or a channel outage)."""
+    ctx = _context()
+    report = delivery.run(ctx, day) if day else delivery.deliver_due(ctx)
+    click.echo(report.line())
+
+
+@click.command("deliveries")
+@click.option("--status", type=click.Choice([status.value for status in DeliveryStatus]))
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1))
+def deliveries(status: str | None, limit: int) -> None:
+    """List the outbox: each digest's delivery per recipient, newest first."""
+    ctx = build_context(load_settings())
+    query = (
+        select(Delivery, Digest)
+        .join(Digest, col(Digest.id) == col(Delivery.digest_id))
+        .order_by(col(Digest.day).desc(), col(Delivery.id).desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Delivery.status == DeliveryStatus(status))
+    with session_scope(ctx.engine) as session:
+        for row, digest in session.exec(query):
+            click.echo(
+                f"{digest.day}\t{digest.profile}\t{row.channel}\t{row.recipient}\t{row.status}\t"
+                f"{row.parts_sent}/{row.parts_total} parts\t{row.attempts} attempt(s)"
+                + (f"\t{row.last_error}" if row.last_error else "")
+            )
+
+
+COMMANDS = (subscribers_group, feedback_group, deliver, deliveries)

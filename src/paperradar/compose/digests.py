@@ -1,0 +1,213 @@
+"""Compose one Digest per (profile, day) from the day's matches, and load it back as a view."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from paperradar.profiles.profile import Profile, Topic
+from paperradar.reports import StageReport
+from paperradar.store.db import row_id, session_scope
+from paperradar.store.records import (
+    DayStatus,
+    Digest,
+    DigestItem,
+    FeedDay,
+    Match,
+    Paper,
+    Summary,
+    SummaryStatus,
+)
+
+if TYPE_CHECKING:
+    from paperradar.app import Context
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A paper chosen for a topic: shown under its best topic, with its other hits alongside."""
+
+    topic: str
+    rank: int
+    match: Match
+    also: tuple[Match, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One digest item joined with its paper, its matches and its summary (if any)."""
+
+    rank: int
+    paper: Paper
+    match: Match
+    also: tuple[Match, ...]
+    summary: Summary | None
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    """A topic's picks in rank order."""
+
+    key: str
+    topic: Topic
+    items: tuple[ItemView, ...]
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """Everything a renderer needs to show one profile's digest of one day."""
+
+    profile: Profile
+    day: date
+    announced: bool
+    candidates: int
+    sections: tuple[TopicSection, ...]
+
+    @property
+    def pick_count(self) -> int:
+        """How many papers the digest shows."""
+        return sum(len(section.items) for section in self.sections)
+
+
+def _ordered(matches: Sequence[Match]) -> list[Match]:
+    return sorted(matches, key=lambda match: (-match.score, match.paper_id))
+
+
+def select_picks(matches: Sequence[Match], profile: Profile) -> list[Pick]:
+    """Choose a profile's picks: above each topic's minimum, under the paper's best topic, capped.
+
+    A paper that clears several topics appears once, under the topic where its percent is
+    highest; the other topics it hits travel with it so renderers can say so.
+    """
+    qualifying: dict[str, list[Match]] = {}
+    for match in matches:
+        topic = profile.topics.get(match.topic)
+        if match.profile != profile.name or topic is None or match.percent < topic.min_percent:
+            continue
+        if match.paper_id in profile.seed_ids:
+            continue
+        qualifying.setdefault(match.paper_id, []).append(match)
+    by_topic: dict[str, list[tuple[Match, tuple[Match, ...]]]] = {key: [] for key in profile.topics}
+    for paper_matches in qualifying.values():
+        best, *others = sorted(paper_matches, key=lambda match: (-match.percent, -match.score))
+        by_topic[best.topic].append((best, tuple(others)))
+    picks: list[Pick] = []
+    for key, topic in profile.topics.items():
+        ranked = sorted(by_topic[key], key=lambda entry: (-entry[0].score, entry[0].paper_id))
+        for rank, (match, also) in enumerate(ranked[: topic.max_picks], start=1):
+            picks.append(Pick(topic=key, rank=rank, match=match, also=also))
+    return picks
+
+
+def day_matches(session: Session, profile: Profile, day: date) -> list[Match]:
+    """Load a profile's matches of one day."""
+    return list(
+        session.exec(select(Match).where(Match.profile == profile.name, Match.day == day)).all()
+    )
+
+
+def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest | None:
+    """Write the profile's Digest and items for the day; None when it already exists."""
+    existing = session.exec(
+        select(Digest).where(Digest.profile == profile.name, Digest.day == day)
+    ).first()
+    if existing is not None:
+        return None
+    feed_day = session.get(FeedDay, day)
+    announced = feed_day is not None and feed_day.status == DayStatus.ANNOUNCED
+    candidates = len(
+        session.exec(select(Paper.arxiv_id).where(Paper.first_announced_on == day)).all()
+    )
+    digest = Digest(profile=profile.name, day=day, announced=announced, candidates=candidates)
+    session.add(digest)
+    digest_id = row_id(digest)
+    for pick in select_picks(day_matches(session, profile, day), profile):
+        session.add(
+            DigestItem(
+                digest_id=digest_id,
+                topic=pick.topic,
+                rank=pick.rank,
+                paper_id=pick.match.paper_id,
+                match_id=row_id(pick.match),
+            )
+        )
+    return digest
+
+
+def current_summaries(rows: Iterable[Summary], papers: Iterable[Paper]) -> dict[str, Summary]:
+    """Choose each paper's newest summary of its current text (OK preferred over failed)."""
+    current = {paper.arxiv_id: paper.text_sha for paper in papers}
+    chosen: dict[str, Summary] = {}
+    for row in sorted(rows, key=lambda row: (row.status == SummaryStatus.OK, row.created_at)):
+        if row.text_sha == current.get(row.paper_id):
+            chosen[row.paper_id] = row
+    return chosen
+
+
+def _latest_summaries(session: Session, papers: Sequence[Paper]) -> dict[str, Summary]:
+    ids = [paper.arxiv_id for paper in papers]
+    rows = session.exec(select(Summary).where(col(Summary.paper_id).in_(ids))).all()
+    return current_summaries(rows, papers)
+
+
+def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView | None:
+    """Load a composed digest with its papers, matches and summaries; None if not composed."""
+    digest = session.exec(
+        select(Digest).where(Digest.profile == profile.name, Digest.day == day)
+    ).first()
+    if digest is None:
+        return None
+    items = session.exec(select(DigestItem).where(DigestItem.digest_id == digest.id)).all()
+    papers = {
+        paper.arxiv_id: paper
+        for paper in session.exec(
+            select(Paper).where(col(Paper.arxiv_id).in_([item.paper_id for item in items]))
+        )
+    }
+    matches = day_matches(session, profile, day)
+    by_paper: dict[str, list[Match]] = {}
+    for match in matches:
+        by_paper.setdefault(match.paper_id, []).append(match)
+    summaries = _latest_summaries(session, list(papers.values()))
+    sections = []
+    for key, topic in profile.topics.items():
+        topic_items = sorted((item for item in items if item.topic == key), key=lambda i: i.rank)
+        views = []
+        for item in topic_items:
+            own = next(match for match in by_paper[item.paper_id] if match.id == item.match_id)
+            also = tuple(
+                match
+                for match in _ordered(by_paper[item.paper_id])
+                if match.id != own.id
+                # A topic removed since scoring (a chat's own, say) has matches but no threshold.
+                and match.topic in profile.topics
+                and match.percent >= profile.topics[match.topic].min_percent
+            )
+            views.append(
+                ItemView(item.rank, papers[item.paper_id], own, also, summaries.get(item.paper_id))
+            )
+        sections.append(TopicSection(key, topic, tuple(views)))
+    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections))
+
+
+def run(ctx: Context, day: date) -> StageReport:
+    """Compose each profile's digest of the day (a no-op for digests already composed)."""
+    written = 0
+    picks = 0
+    with session_scope(ctx.engine) as session:
+        for profile in ctx.profiles:
+            digest = compose_digest(session, profile=profile, day=day)
+            if digest is None:
+                continue
+            written += 1
+            items = session.exec(select(DigestItem).where(DigestItem.digest_id == digest.id))
+            picks += len(items.all())
+    logger.info("compose: %d digest(s), %d pick(s)", written, picks)
+    return StageReport("compose", written=written, details={"picks": picks})

@@ -1,0 +1,117 @@
+"""Render digests through the Jinja2 templates (pure: values in, text out)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from paperradar.compose.digests import DigestView, ItemView
+from paperradar.store.records import SummaryStatus
+
+AUTHORS_SHOWN = 6
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def cut(value: str, limit: int) -> str:
+    """Shorten text to at most `limit` characters, marking the cut with an ellipsis."""
+    text = " ".join(value.split())
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def format_authors(authors: Sequence[str]) -> str:
+    """Show the first authors and how many more there are."""
+    shown = ", ".join(authors[:AUTHORS_SHOWN])
+    extra = len(authors) - AUTHORS_SHOWN
+    return f"{shown}, … (+{extra})" if extra > 0 else shown
+
+
+def has_summary(item: ItemView) -> bool:
+    """Whether an item has a good summary to show."""
+    return item.summary is not None and item.summary.status == SummaryStatus.OK
+
+
+def strip_control_characters(value: object) -> object:
+    """Drop control characters (terminal escape sequences) from text shown in a terminal."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.sub("", value)
+    return value
+
+
+@cache
+def _environment(for_terminal: bool) -> Environment:
+    environment = Environment(
+        loader=PackageLoader("paperradar", "templates"),
+        autoescape=select_autoescape(["html.j2"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=strip_control_characters if for_terminal else None,
+    )
+    environment.globals.update(authors=format_authors, ok=has_summary)
+    return environment
+
+
+def template_variables(view: DigestView, *, llm_configured: bool) -> dict[str, object]:
+    """Return the variables every digest template receives."""
+    languages = view.profile.languages
+    return {
+        "view": view,
+        "llm_configured": llm_configured,
+        "show_zh": "zh" in languages,
+        "show_en": "en" in languages,
+    }
+
+
+def render_template(
+    template: str, view: DigestView, *, llm_configured: bool, **extra: object
+) -> str:
+    """Render a digest template: `*.html.j2` autoescaped, `*.txt.j2` without control characters."""
+    environment = _environment(for_terminal=template.endswith(".txt.j2"))
+    variables = template_variables(view, llm_configured=llm_configured) | extra
+    return environment.get_template(template).render(variables)
+
+
+def render_text(view: DigestView, *, llm_configured: bool) -> str:
+    """Render a digest for the terminal."""
+    return render_template("digest.txt.j2", view, llm_configured=llm_configured)
+
+
+def _cut(text: str, *, limit: int, size: Callable[[str], int]) -> tuple[str, str]:
+    """Split off the longest head within `limit`, preferring a line break, then a space."""
+    low, high = 1, len(text)
+    while low < high:  # the longest prefix that fits: `size` grows with the prefix
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if size(text[:middle]) <= limit else (low, middle - 1)
+    head = text[:low]
+    for boundary in ("\n", " "):
+        at = head.rfind(boundary)
+        if at > len(head) // 2:
+            return head[:at], text[at + 1 :]
+    return head, text[low:]
+
+
+def pack_blocks(
+    blocks: Sequence[str], *, limit: int, size: Callable[[str], int] = len, separator: str = "\n\n"
+) -> list[str]:
+    """Pack blocks (items) into as few parts as fit `limit`, never splitting a block that fits.
+
+    A block that alone exceeds the limit is cut at a line break or space where one is near the
+    end, else on a character boundary (so never inside a UTF-8 sequence when `size` counts
+    bytes). `size` measures a part in the platform's unit: characters, UTF-8 bytes, ...
+    """
+    pieces: list[str] = []
+    for block in filter(None, blocks):
+        while size(block) > limit:
+            head, block = _cut(block, limit=limit, size=size)
+            pieces.append(head)
+        pieces.append(block)
+    parts: list[str] = []
+    for piece in pieces:
+        joined = f"{parts[-1]}{separator}{piece}" if parts else piece
+        if parts and size(joined) <= limit:
+            parts[-1] = joined
+        else:
+            parts.append(piece)
+    return parts

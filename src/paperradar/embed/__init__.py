@@ -1,0 +1,1 @@
+"""Paper vectors: the sentence-transformers encoder, its int8 ONNX copy, the embed stage."""

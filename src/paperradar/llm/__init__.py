@@ -1,0 +1,1 @@
+"""The LLM client, its prompts as data files, provider presets and what calls cost."""

@@ -1,0 +1,234 @@
+"""Topics added at run time (a chat's own, an admin's shared ones): rows merged into profiles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from paperradar.errors import ConfigError, PaperRadarError
+from paperradar.profiles.profile import ARXIV_ID_PATTERN, Language, Profile, SeedPaper, Topic
+from paperradar.readers import feedback
+from paperradar.store.records import CustomTopic, DigestLanguage, Subscription
+from paperradar.summarise.translation import needs_english
+
+OWN_PROFILE_PREFIX = "sub-"
+OWN_PROFILE = re.compile(rf"^{OWN_PROFILE_PREFIX}(\d+)$")
+MAX_OWN_TOPICS = 10
+# The newest 👍 papers per topic that become its anchors.
+MAX_LIKED_SEEDS = 30
+ARXIV_ID = re.compile(ARXIV_ID_PATTERN)
+MAX_TITLE = 100
+MAX_DESCRIPTION = 1000
+MAX_KEYWORDS = 20
+# Full-width colons, semicolons and commas count too (\uff1a \uff1b \uff0c \u3001).
+NAME_SEPARATOR = re.compile(r"[:\uff1a]")
+KEYWORDS_PART = re.compile(
+    r"(?:^|[;\uff1b\n]\s*)(?:keywords?|kw|关键词|关键字)\s*[:\uff1a]\s*(?P<words>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+KEYWORD_SEPARATOR = re.compile(r"[,\uff0c\u3001;\uff1b\n]")
+
+
+class TopicError(PaperRadarError):
+    """A topic to add or remove is malformed, unknown or one too many."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as a user typed it: `name: description; keywords: a, b`."""
+
+    title: str
+    description: str
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text of the topic, in the order translations come back."""
+        return [self.title, self.description, *self.keywords]
+
+
+def parse_topic_spec(text: str) -> TopicSpec:
+    """Read `name: description` with an optional `; keywords: a, b` (colons may be full-width)."""
+    parts = NAME_SEPARATOR.split(text.strip(), maxsplit=1)
+    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        raise TopicError("write the topic as <name>: <description> [; keywords: a, b]")
+    title, rest = parts[0].strip(), parts[1].strip()
+    keywords: tuple[str, ...] = ()
+    found = KEYWORDS_PART.search(rest)
+    if found:
+        words = KEYWORD_SEPARATOR.split(found.group("words"))
+        keywords = tuple(dict.fromkeys(word.strip() for word in words if word.strip()))
+        rest = rest[: found.start()].strip()
+    if not rest:
+        raise TopicError("the description is empty: say in a sentence what the topic is about")
+    if len(title) > MAX_TITLE or len(rest) > MAX_DESCRIPTION or len(keywords) > MAX_KEYWORDS:
+        raise TopicError(
+            f"keep the name under {MAX_TITLE} characters, the description under "
+            f"{MAX_DESCRIPTION} and at most {MAX_KEYWORDS} keywords"
+        )
+    return TopicSpec(title=title, description=rest, keywords=keywords)
+
+
+def own_profile_name(subscription: Subscription) -> str:
+    """The name of the profile that holds a subscriber's own topics."""
+    return f"{OWN_PROFILE_PREFIX}{subscription.id}"
+
+
+def subscription_id_of(profile_name: str) -> int | None:
+    """The subscription whose own profile this is; None for a shared profile."""
+    found = OWN_PROFILE.match(profile_name)
+    return int(found.group(1)) if found else None
+
+
+def slug(text: str) -> str:
+    """Turn a title into a topic key: lower-case ASCII words joined by `_`, led by a letter."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    key = "_".join(words)[:40].strip("_")
+    if key and not key[0].isalpha():
+        key = f"t_{key}"
+    return key
+
+
+def _free_key(wanted: str, taken: set[str]) -> str:
+    base = wanted or "topic"
+    if base not in taken and wanted:
+        return base
+    number = 2
+    while f"{base}_{number}" in taken:
+        number += 1
+    return f"{base}_{number}"
+
+
+def custom_topics(session: Session, profile: str) -> list[CustomTopic]:
+    """Return a profile's run-time topics in the order they were added."""
+    return list(
+        session.exec(
+            select(CustomTopic).where(CustomTopic.profile == profile).order_by(col(CustomTopic.id))
+        ).all()
+    )
+
+
+def add_topic(
+    session: Session,
+    *,
+    profile: str,
+    spec: TopicSpec,
+    english: Sequence[str] | None,
+    reserved: Sequence[str] = (),
+    created_by: str | None = None,
+) -> CustomTopic:
+    """Store a new topic under a profile; `english` holds the translated texts of `spec.texts`."""
+    existing = custom_topics(session, profile)
+    if OWN_PROFILE.match(profile) and len(existing) >= MAX_OWN_TOPICS:
+        raise TopicError(f"at most {MAX_OWN_TOPICS} own topics: remove one first")
+    title_en = english[0] if english else None
+    key = _free_key(slug(title_en or spec.title), {*reserved, *(row.key for row in existing)})
+    row = CustomTopic(
+        profile=profile,
+        key=key,
+        title=spec.title,
+        description=spec.description,
+        keywords=list(spec.keywords),
+        title_en=title_en,
+        description_en=english[1] if english else None,
+        keywords_en=list(english[2:]) if english else [],
+        created_by=created_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_topic(session: Session, *, profile: str, key: str) -> bool:
+    """Delete a run-time topic; False when the profile has no such topic."""
+    row = session.exec(
+        select(CustomTopic).where(CustomTopic.profile == profile, CustomTopic.key == key)
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    return True
+
+
+def as_topic(row: CustomTopic) -> Topic:
+    """The Topic a row is scored as: its English text, its own-language title kept for display."""
+    return Topic(
+        title=row.title_en or row.title,
+        title_zh=row.title if needs_english(row.title) else None,
+        description=row.description_en or row.description,
+        keywords=row.keywords_en or row.keywords,
+        min_percent=row.min_percent,
+        max_picks=row.max_picks,
+    )
+
+
+def languages_of(subscription: Subscription, default: Sequence[Language]) -> list[Language]:
+    """The languages a subscriber reads: its own choice, else the profile's."""
+    if subscription.language is None:
+        return list(default)
+    if subscription.language == DigestLanguage.BOTH:
+        return ["zh", "en"]
+    return ["zh"] if subscription.language == DigestLanguage.ZH else ["en"]
+
+
+def own_profile(session: Session, subscription: Subscription) -> Profile | None:
+    """A subscriber's own topics as a profile; None when it has none."""
+    return _own_profile(subscription, custom_topics(session, own_profile_name(subscription)))
+
+
+def _own_profile(subscription: Subscription, rows: Sequence[CustomTopic]) -> Profile | None:
+    if not rows:
+        return None
+    return Profile(
+        name=own_profile_name(subscription),
+        languages=languages_of(subscription, ["zh", "en"]),
+        topics={row.key: as_topic(row) for row in rows},
+    )
+
+
+def current_profiles(session: Session, shared: Sequence[Profile]) -> tuple[Profile, ...]:
+    """The shared profiles with their run-time topics, then each active subscriber's own topics."""
+    reserved = [profile.name for profile in shared if OWN_PROFILE.match(profile.name)]
+    if reserved:
+        raise ConfigError(
+            f"profile name {reserved[0]!r} is reserved for subscribers' own topics: rename the "
+            "profile file"
+        )
+    by_profile: dict[str, list[CustomTopic]] = {}
+    for row in session.exec(select(CustomTopic).order_by(col(CustomTopic.id))):
+        by_profile.setdefault(row.profile, []).append(row)
+    merged = []
+    for profile in shared:
+        # A YAML topic wins over a row with its key; rows come after the file's topics.
+        extra = {row.key: as_topic(row) for row in by_profile.get(profile.name, [])}
+        topics = {**profile.topics, **{k: v for k, v in extra.items() if k not in profile.topics}}
+        merged.append(with_liked_papers(session, profile.model_copy(update={"topics": topics})))
+    subscribers = session.exec(
+        select(Subscription)
+        .where(col(Subscription.active).is_(True))
+        .order_by(col(Subscription.id))
+    )
+    own = [_own_profile(sub, by_profile.get(own_profile_name(sub), [])) for sub in subscribers]
+    return (*merged, *(with_liked_papers(session, p) for p in own if p is not None))
+
+
+def with_liked_papers(session: Session, profile: Profile) -> Profile:
+    """Add the papers readers 👍 for a topic as seeds routed to that topic (the ranking's anchors).
+
+    Scoring treats a seed routed to a topic as evidence for it, so a liked paper pulls similar
+    papers up from the next run on; like every seed, it is never picked again itself.
+    """
+    known = {seed.id for seed in profile.seed_papers}
+    liked = [
+        SeedPaper(id=paper_id, topics=[topic])
+        for topic, votes in feedback.topic_votes(session, profile.name).items()
+        if topic in profile.topics
+        for paper_id in votes.liked[:MAX_LIKED_SEEDS]
+        if paper_id not in known and ARXIV_ID.match(paper_id)
+    ]
+    if not liked:
+        return profile
+    return profile.model_copy(update={"seed_papers": [*profile.seed_papers, *liked]})

@@ -1,0 +1,1 @@
+"""Scoring papers against topics: lexical and dense evidence, the index, votes, re-rank."""

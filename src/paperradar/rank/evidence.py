@@ -1,0 +1,148 @@
+"""A topic's evidence over the candidates: lexical and dense, each on a fixed [0, 1] scale (pure).
+
+Five kinds of evidence, combined by a fixed weighted sum: BM25 of the topic's text, the topic's
+keyword phrases found in title and abstract, and cosine closeness (FAISS inner product of unit
+vectors) to its description, to its keywords and to the seed papers routed to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from paperradar.profiles.profile import Topic
+from paperradar.rank.lexical import LexicalIndex, saturate, tokenize
+
+# The weights of the evidence, summing to 1; chosen on ../shared/bench with bench/ranking.py.
+# Every setting near these (lexical 0.5-0.65, dense 0.35-0.5) scored within noise of them.
+WEIGHTS = {
+    "bm25": 0.35,
+    "keywords": 0.25,
+    "description": 0.20,
+    "keyword_anchors": 0.10,
+    "seeds": 0.10,
+}
+# Half-saturation points: BM25 as a share of the query's own weight, and idf-weighted phrases.
+BM25_HALF = 0.10
+KEYWORD_HALF = 10.0
+# A keyword phrase in the title counts this many times one only in the abstract.
+TITLE_WEIGHT = 3.0
+# Cosines mapped linearly onto [0, 1]: paper-to-text and paper-to-paper similarity differ in scale.
+TEXT_COSINE = (0.25, 0.75)
+SEED_COSINE = (0.35, 0.85)
+# Reasons quote at most this many matched keywords.
+REASON_KEYWORDS = 3
+
+
+def distinct_phrases(keywords: Sequence[str]) -> tuple[str, ...]:
+    """Keep one keyword per token sequence: `long context` and `long-context` are one phrase."""
+    seen: dict[tuple[str, ...], str] = {}
+    for keyword in keywords:
+        seen.setdefault(tuple(tokenize(keyword)), keyword)
+    return tuple(keyword for words, keyword in seen.items() if words)
+
+
+def topic_query(topic: Topic) -> str:
+    """The free text a topic is searched with by BM25: its title, description and keywords."""
+    return " ".join([topic.title, topic.description, *topic.keywords])
+
+
+def _scaled(cosine: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    low, high = bounds
+    scaled: np.ndarray = np.clip((cosine - low) / (high - low), 0.0, 1.0)
+    return scaled
+
+
+@dataclass(frozen=True)
+class TopicAnchors:
+    """One topic's phrases, query and dense anchors (description, keywords, routed seeds)."""
+
+    key: str
+    query: str
+    phrases: tuple[str, ...]
+    description: np.ndarray
+    keyword_vectors: np.ndarray
+    seed_ids: tuple[str, ...]
+    seed_vectors: np.ndarray
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The dense anchors stacked: description, keyword phrases, seeds."""
+        stacked: np.ndarray = np.vstack(
+            [self.description[None, :], self.keyword_vectors, self.seed_vectors]
+        )
+        return stacked
+
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each paper (row) to each anchor (column: description, keywords, seeds)."""
+        anchors = self.vectors
+        index = faiss.IndexFlatIP(anchors.shape[1])
+        index.add(np.ascontiguousarray(anchors, dtype=np.float32))
+        scores, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), len(anchors))
+        full: np.ndarray = np.empty_like(scores)
+        np.put_along_axis(full, ids, scores, axis=1)
+        return full
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One topic's evidence over the candidates: each array holds one value per candidate."""
+
+    anchors: TopicAnchors
+    score: np.ndarray  # the WEIGHTS-weighted sum of the components, in [0, 1]
+    similarities: np.ndarray  # candidates x (description, keywords..., seeds...)
+    found: list[list[str]]  # per candidate, the keyword phrases found, strongest first
+
+    def reason(self, row: int) -> str:
+        """Name the closest of the description and the seeds, then the keyword phrases found.
+
+        Keyword anchors count towards the score as a mean, so no single one is named; the
+        phrases found in the paper's text are.
+        """
+        anchors, cosines = self.anchors, self.similarities[row]
+        seeds = cosines[1 + len(anchors.phrases) :]
+        label, cosine = "the topic description", float(cosines[0])
+        if len(seeds):
+            best = int(np.argmax(seeds))
+            if _scaled(seeds[best], SEED_COSINE) > _scaled(cosines[0], TEXT_COSINE):
+                label, cosine = f"seed {anchors.seed_ids[best]}", float(seeds[best])
+        text = f"closest to {label} ({cosine:.2f})"
+        found = self.found[row][:REASON_KEYWORDS]
+        return f"{text}; keywords: {', '.join(found)}" if found else text
+
+
+def topic_evidence(anchors: TopicAnchors, lexical: LexicalIndex, vectors: np.ndarray) -> Evidence:
+    """Gather a topic's lexical and dense evidence for every candidate."""
+    phrase_weight = np.zeros(lexical.size)
+    strengths: list[list[tuple[float, str]]] = [[] for _ in range(lexical.size)]
+    for phrase in anchors.phrases:
+        hits = lexical.phrase_hits(phrase)
+        weight = hits.idf * np.where(hits.in_title, TITLE_WEIGHT, 1.0) * (hits.count > 0)
+        phrase_weight += weight
+        for row in np.flatnonzero(weight):
+            strengths[row].append((float(weight[row]), phrase))
+    sims = anchors.similarities(vectors)
+    keywords = len(anchors.phrases)
+    keyword_sims = sims[:, 1 : 1 + keywords]
+    seed_sims = sims[:, 1 + keywords :]
+    components = {
+        "bm25": saturate(lexical.bm25_share(anchors.query), BM25_HALF),
+        "keywords": saturate(phrase_weight, KEYWORD_HALF),
+        "description": _scaled(sims[:, 0], TEXT_COSINE),
+        "keyword_anchors": _scaled(keyword_sims.mean(axis=1), TEXT_COSINE)
+        if keywords
+        else np.zeros(lexical.size),
+        "seeds": _scaled(seed_sims.max(axis=1), SEED_COSINE)
+        if seed_sims.shape[1]
+        else np.zeros(lexical.size),
+    }
+    score = np.zeros(lexical.size)
+    for name, values in components.items():
+        score += WEIGHTS[name] * values
+    found = [
+        [phrase for _, phrase in sorted(row, key=lambda s: (-s[0], s[1]))] for row in strengths
+    ]
+    return Evidence(anchors, score, sims, found)

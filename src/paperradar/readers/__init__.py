@@ -1,0 +1,1 @@
+"""Readers: subscriptions, their 👍/👎 votes, and unsubscribe links."""

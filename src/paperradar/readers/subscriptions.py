@@ -1,0 +1,162 @@
+"""Subscribers as rows: who receives which shared topics, how, and through which channel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+from paperradar.errors import PaperRadarError
+from paperradar.profiles.profile import Profile
+from paperradar.store.records import DigestLanguage, Subscription, utc_now
+
+DELIVERY_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class SubscriptionError(PaperRadarError):
+    """A subscription change names something that does not exist or is out of range."""
+
+
+def find_subscription(session: Session, *, channel: str, recipient: str) -> Subscription | None:
+    """Return a recipient's subscription on a channel, active or not."""
+    return session.exec(
+        select(Subscription).where(
+            Subscription.channel == channel, Subscription.recipient == recipient
+        )
+    ).first()
+
+
+def list_subscriptions(
+    session: Session, *, channel: str | None = None, active_only: bool = False
+) -> list[Subscription]:
+    """Return subscriptions, optionally of one channel and only the active ones."""
+    query = select(Subscription).order_by(col(Subscription.channel), col(Subscription.recipient))
+    if channel is not None:
+        query = query.where(Subscription.channel == channel)
+    if active_only:
+        query = query.where(col(Subscription.active).is_(True))
+    return list(session.exec(query).all())
+
+
+def _check_topics(profile: Profile, topics: Iterable[str]) -> list[str]:
+    keys = list(dict.fromkeys(topics))
+    unknown = [key for key in keys if key not in profile.topics]
+    if unknown:
+        raise SubscriptionError(
+            f"profile {profile.name!r} has no topic {unknown[0]!r} "
+            f"(its topics: {', '.join(profile.topics)})"
+        )
+    return keys
+
+
+def subscribe(
+    session: Session,
+    *,
+    channel: str,
+    recipient: str,
+    profile: Profile,
+    topics: Sequence[str] | None = None,
+) -> Subscription:
+    """Add shared topics (None: all) to a recipient's subscription, creating or reviving it."""
+    wanted = _check_topics(profile, profile.topics if topics is None else topics)
+    subscription = find_subscription(session, channel=channel, recipient=recipient)
+    if subscription is None:
+        subscription = Subscription(
+            channel=channel, recipient=recipient, profile=profile.name, topics=wanted
+        )
+    elif subscription.profile != profile.name:
+        subscription.profile = profile.name
+        subscription.topics = wanted
+    else:
+        subscription.topics = list(dict.fromkeys([*subscription.topics, *wanted]))
+    subscription.active = True
+    subscription.updated_at = utc_now()
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def unsubscribe(
+    session: Session, *, channel: str, recipient: str, topics: Sequence[str]
+) -> Subscription | None:
+    """Drop shared topics from a recipient's subscription; None when it has none."""
+    subscription = find_subscription(session, channel=channel, recipient=recipient)
+    if subscription is None:
+        return None
+    unknown = [key for key in topics if key not in subscription.topics]
+    if unknown:
+        raise SubscriptionError(f"not subscribed to {unknown[0]!r}")
+    subscription.topics = [key for key in subscription.topics if key not in topics]
+    subscription.updated_at = utc_now()
+    session.add(subscription)
+    return subscription
+
+
+def deactivate(session: Session, *, channel: str, recipient: str) -> bool:
+    """Stop all deliveries to a recipient (an unsubscribe link); False when it was unknown."""
+    subscription = find_subscription(session, channel=channel, recipient=recipient)
+    if subscription is None:
+        return False
+    subscription.active = False
+    subscription.updated_at = utc_now()
+    session.add(subscription)
+    return True
+
+
+def remove_subscription(session: Session, *, channel: str, recipient: str) -> bool:
+    """Delete a recipient's subscription row; False when it was unknown."""
+    subscription = find_subscription(session, channel=channel, recipient=recipient)
+    if subscription is None:
+        return False
+    session.delete(subscription)
+    return True
+
+
+def parse_language(value: str) -> DigestLanguage:
+    """Read `zh`, `en` or `both`."""
+    try:
+        return DigestLanguage(value.strip().lower())
+    except ValueError as error:
+        raise SubscriptionError(f"language must be zh, en or both, not {value!r}") from error
+
+
+def parse_percent(value: str) -> int:
+    """Read a whole percent 0-100."""
+    number = value.strip().rstrip("%")
+    if not number.isdigit() or int(number) > 100:
+        raise SubscriptionError(f"minimum percent must be a whole number 0-100, not {value!r}")
+    return int(number)
+
+
+def parse_max_items(value: str) -> int:
+    """Read a per-topic cap 1-50."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= 50:
+        raise SubscriptionError(f"max items per topic must be 1-50, not {value!r}")
+    return int(value)
+
+
+def parse_delivery_time(value: str) -> str | None:
+    """Read `HH:MM` (24 h), or `off` for the default time."""
+    text = value.strip().lower()
+    if text in {"off", "none", "any"}:
+        return None
+    if not DELIVERY_TIME.match(text):
+        raise SubscriptionError(f"delivery time must be HH:MM (24 h) or off, not {value!r}")
+    return text
+
+
+def parse_timezone(value: str) -> str | None:
+    """Read an IANA time zone name such as `Europe/Berlin`, or `off` for the default zone."""
+    text = value.strip()
+    if text.lower() in {"off", "none", "default"}:
+        return None
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriptionError(
+            f"unknown time zone {value!r}: use a name like Asia/Shanghai, Europe/Berlin or "
+            "America/New_York, or off"
+        ) from None
+    return text

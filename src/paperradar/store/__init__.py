@@ -1,0 +1,1 @@
+"""The database: rows, engine and sessions, locks, atomic files, copying between databases."""

@@ -1,0 +1,1 @@
+"""Bilingual summaries of the picks, checked for faithfulness; affiliations, translation."""

@@ -1,0 +1,277 @@
+"""The archive's pages, pure: where each lives and its HTML or Atom, from values read before."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from paperradar.compose.digests import DigestView
+from paperradar.compose.rendering import format_authors, has_summary
+from paperradar.errors import ConfigError
+from paperradar.profiles.profile import Profile
+from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
+from paperradar.web.trends import ProfileTrends
+
+# Pages may run their own scripts and styles and nothing else; no inline code, no CDN.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'self'"
+)
+# Folders of the site's own; a profile cannot be named like one.
+RESERVED_NAMES = frozenset({"assets", "papers"})
+ASSETS = ("site.css", "site.js", "search.js", "favicon.svg")
+FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One file of the site: its path under the site root ('/'-separated) and its bytes."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every page shares: the title, the public address, the profiles shown, the LLM."""
+
+    title: str
+    base_url: str | None
+    profiles: tuple[Profile, ...]
+    llm_configured: bool
+    feed_entries: int
+
+    def profile(self, name: str) -> Profile | None:
+        """Return the shown profile of that name."""
+        return next((profile for profile in self.profiles if profile.name == name), None)
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    """One month of the calendar: weeks of days (None outside the month), newest month first."""
+
+    label: str
+    weeks: tuple[tuple[date | None, ...], ...]
+
+
+def check_profile_names(profiles: Sequence[Profile]) -> None:
+    """Refuse a profile whose folder would collide with the site's own folders."""
+    for profile in profiles:
+        if profile.name in RESERVED_NAMES:
+            raise ConfigError(
+                f"profile name {profile.name!r} is taken by the web archive's own "
+                f"{profile.name}/ folder: rename the profile (its YAML `name:`)"
+            )
+
+
+def day_path(profile: str, day: date) -> str:
+    """Where a profile's digest of a day lives."""
+    return f"{profile}/{day.isoformat()}.html"
+
+
+def topic_path(profile: str, key: str, suffix: str = "html") -> str:
+    """Where a topic's page (or, with suffix 'atom', its feed) lives."""
+    return f"{profile}/topics/{key}.{suffix}"
+
+
+def paper_path(arxiv_id: str) -> str:
+    """Where a paper's page lives (old-style ids like cs/0112017 lose their slash)."""
+    return f"papers/{arxiv_id.replace('/', '_')}.html"
+
+
+def calendar_months(entries: Sequence[DayEntry]) -> list[CalendarMonth]:
+    """Lay out the digest days as month grids, Monday first, newest month first."""
+    months = sorted({(entry.day.year, entry.day.month) for entry in entries}, reverse=True)
+    grid = calendar.Calendar(firstweekday=0)
+    return [
+        CalendarMonth(
+            label=f"{year}-{month:02d}",
+            weeks=tuple(
+                tuple(day if day.month == month else None for day in week)
+                for week in grid.monthdatescalendar(year, month)
+            ),
+        )
+        for year, month in months
+    ]
+
+
+def _rfc3339(moment: datetime) -> str:
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _feed_id(*parts: str) -> str:
+    # Stable whatever address the site moves to, unlike an id made from a URL.
+    return uuid.uuid5(uuid.NAMESPACE_URL, "paperradar:" + ":".join(parts)).urn
+
+
+@cache
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("paperradar", "templates/web"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # Templates ship with the package: checking their files' times on every page is waste.
+        auto_reload=False,
+    )
+    environment.globals.update(
+        authors=format_authors,
+        ok=has_summary,
+        day_path=day_path,
+        topic_path=topic_path,
+        paper_path=paper_path,
+        rfc3339=_rfc3339,
+        feed_id=_feed_id,
+        csp=CONTENT_SECURITY_POLICY,
+    )
+    return environment
+
+
+def _render(site: Site, template: str, path: str, **variables: object) -> Page:
+    root = "../" * path.count("/")
+    text = _environment().get_template(template).render(site=site, root=root, **variables)
+    return Page(path, text.encode("utf-8"))
+
+
+def render_day(site: Site, view: DigestView, days: Sequence[DayEntry]) -> Page:
+    """Render a profile's digest of one day, with links to the days before and after."""
+    shown = [entry.day for entry in days]
+    at = shown.index(view.day) if view.day in shown else None
+    before = shown[at - 1] if at else None
+    after = shown[at + 1] if at is not None and at + 1 < len(shown) else None
+    path = day_path(view.profile.name, view.day)
+    return _render(site, "day.html.j2", path, view=view, before=before, after=after)
+
+
+def render_index(
+    site: Site,
+    profile: Profile,
+    *,
+    latest: DigestView | None,
+    archive: Archive,
+    trends: ProfileTrends,
+    at_root: bool,
+) -> Page:
+    """Render a profile's front page: its latest digest, the calendar of past days, trends."""
+    entries = archive.days.get(profile.name, ())
+    path = "index.html" if at_root else f"{profile.name}/index.html"
+    return _render(
+        site,
+        "index.html.j2",
+        path,
+        profile=profile,
+        view=latest,
+        entries={entry.day: entry for entry in entries},
+        months=calendar_months(entries),
+        trends=trends,
+        keywords_since=archive.keywords_since,
+    )
+
+
+def topic_month_path(profile: str, key: str, month: str) -> str:
+    """Where a topic's picks of one month (YYYY-MM) live."""
+    return f"{profile}/topics/{key}/{month}.html"
+
+
+def picks_by_month(picks: Sequence[PickRow]) -> dict[str, list[PickRow]]:
+    """Group picks (newest first) by month, newest month first."""
+    months: dict[str, list[PickRow]] = {}
+    for pick in picks:
+        months.setdefault(pick.day.strftime("%Y-%m"), []).append(pick)
+    return months
+
+
+def render_topic(
+    site: Site,
+    profile: Profile,
+    key: str,
+    *,
+    months: dict[str, list[PickRow]],
+    trends: ProfileTrends,
+    keywords_since: date,
+) -> Page:
+    """Render a topic's page: its trend, recent keywords, its months and the newest month."""
+    return _render(
+        site,
+        "topic.html.j2",
+        topic_path(profile.name, key),
+        profile=profile,
+        key=key,
+        topic=profile.topics[key],
+        months=months,
+        chart=trends.charts[key],
+        keywords=trends.keywords[key],
+        keywords_since=keywords_since,
+    )
+
+
+def render_topic_month(
+    site: Site, profile: Profile, key: str, month: str, picks: Sequence[PickRow]
+) -> Page:
+    """Render a topic's picks of one month, newest first."""
+    return _render(
+        site,
+        "topic_month.html.j2",
+        topic_month_path(profile.name, key, month),
+        profile=profile,
+        key=key,
+        topic=profile.topics[key],
+        month=month,
+        picks=picks,
+    )
+
+
+def render_paper(site: Site, detail: PaperDetail, picks: Sequence[PickRow]) -> Page:
+    """Render a paper's page: both languages, each pick's reasons, the topics it also matches."""
+    picked = {(pick.profile, pick.topic) for pick in picks}
+    also = [
+        match
+        for match in detail.matches
+        if (match.profile, match.topic) not in picked
+        and (profile := site.profile(match.profile)) is not None
+        and match.topic in profile.topics
+        and match.percent >= profile.topics[match.topic].min_percent
+    ]
+    return _render(
+        site,
+        "paper.html.j2",
+        paper_path(detail.paper.arxiv_id),
+        paper=detail.paper,
+        summary=detail.summary,
+        picks=picks,
+        also=also,
+    )
+
+
+def render_search(site: Site, shards: Sequence[str]) -> Page:
+    """Render the search page, loading the index shards (YYYY-MM, newest first)."""
+    return _render(site, "search.html.j2", "search.html", shards=shards)
+
+
+def render_feed(site: Site, profile: Profile, key: str | None, picks: Sequence[PickRow]) -> Page:
+    """Render the Atom feed of a profile's picks (or one topic's), newest first."""
+    if key is None:
+        path, page = f"{profile.name}/feed.atom", f"{profile.name}/index.html"
+    else:
+        path, page = topic_path(profile.name, key, "atom"), topic_path(profile.name, key)
+    # A feed's date is its newest entry's, so rebuilding an unchanged feed changes no byte.
+    updated = max((pick.composed_at for pick in picks), default=FEED_EPOCH)
+    return _render(
+        site,
+        "feed.atom.j2",
+        path,
+        profile=profile,
+        key=key,
+        picks=picks,
+        updated=updated,
+        self_path=path,
+        page_path=page,
+    )

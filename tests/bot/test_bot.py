@@ -1,0 +1,312 @@
+"""The interactive bot end to end: real PTB Application, real updates, a loopback Bot API."""
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+from support.bot_api import BotApiServer, Sent, check_html, running_bot
+from support.openai_api import ChatServer, json_completion
+from support.outbox import seed_digest, telegram_context, telegram_settings
+from support.views import HOSTILE_ID, TOPICS
+
+from bot import actions
+from bot.__main__ import build_application
+from paperradar.app import Context
+from paperradar.embed.embeddings import Embedder, embed_missing
+from paperradar.errors import ConfigError
+from paperradar.llm.client import LLMClient
+from paperradar.profiles.profile import Profile
+from paperradar.readers import feedback
+from paperradar.settings import LLMSettings, Settings, TelegramSettings
+from paperradar.store.db import session_scope
+from paperradar.store.records import CustomTopic, DigestLanguage, Feedback, Paper, Subscription
+
+PROFILE = Profile(name="default", topics=dict(TOPICS))
+ALICE, BOB, ADMIN, GROUP = 1001, 1002, 9000, -100500
+
+
+class Chat:
+    """Talk to the running bot as a user of one chat, and read its replies."""
+
+    def __init__(self, server: BotApiServer, chat_id: int, *, user_id: int | None = None) -> None:
+        self.server, self.chat_id, self.user_id = server, chat_id, user_id or chat_id
+
+    def say(self, text: str, *, replies: int = 1, language: str = "en") -> list[Sent]:
+        """Send a message and return the bot's next `replies` messages to this chat."""
+        before = len(self.server.sent_to(self.chat_id))
+        self.server.push_command(self.chat_id, text, user_id=self.user_id, language=language)
+        self.server.wait_for(
+            lambda state: sum(s.chat_id == self.chat_id for s in state.sent) >= before + replies,
+            f"{replies} repl(ies) to {text!r}",
+        )
+        return self.server.sent_to(self.chat_id)[before : before + replies]
+
+    def ask(self, text: str, **options: Any) -> str:
+        """Send a message and return the text of the bot's one reply."""
+        return self.say(text, **options)[0].text
+
+
+def _subscription(engine: Engine, chat_id: int) -> Subscription:
+    with session_scope(engine) as session:
+        row = session.exec(select(Subscription).where(Subscription.recipient == str(chat_id))).one()
+        session.expunge(row)
+        return row
+
+
+def _own_topics(engine: Engine, chat_id: int) -> list[CustomTopic]:
+    profile = f"sub-{_subscription(engine, chat_id).id}"
+    with session_scope(engine) as session:
+        return list(session.exec(select(CustomTopic).where(CustomTopic.profile == profile)).all())
+
+
+@pytest.fixture
+def bot_context(
+    settings: Settings,
+    engine: Engine,
+    embedder: Embedder,
+    bot_api: BotApiServer,
+    bilingual_day: list[dict[str, Any]],
+) -> Context:
+    seed_digest(engine, PROFILE, bilingual_day[:6], hostile=True)
+    return telegram_context(
+        telegram_settings(settings, bot_api, admin_user_ids=[ADMIN]), engine, embedder, [PROFILE]
+    )
+
+
+@pytest.fixture
+def running(bot_context: Context) -> Iterator[Context]:
+    with running_bot(bot_context):
+        yield bot_context
+
+
+def test_start_registers_the_chat_for_every_shared_topic_and_greets_in_its_language(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    assert "你好" in Chat(bot_api, ALICE).ask("/start", language="zh-hans")
+    assert "Hi!" in Chat(bot_api, BOB).ask("/start", language="en")
+    assert "already registered" in Chat(bot_api, BOB).ask("/start")
+    assert "Hi!" in Chat(bot_api, GROUP, user_id=BOB).ask("/start@paperradar_test_bot")
+    assert _subscription(running.engine, ALICE).topics == list(TOPICS)
+    assert _subscription(running.engine, BOB).active
+    assert _subscription(running.engine, GROUP).topics == list(TOPICS)
+
+
+def test_the_bot_will_not_start_without_a_token(bot_context: Context) -> None:
+    settings = bot_context.settings.model_copy(update={"telegram": TelegramSettings()})
+    with pytest.raises(ConfigError, match="PAPERRADAR_TELEGRAM__BOT_TOKEN"):
+        build_application(replace(bot_context, settings=settings))
+
+
+def test_help_unknown_commands_and_bad_arguments_get_a_short_line_never_a_traceback(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    chat = Chat(bot_api, ALICE)
+    assert "/topic add" in chat.ask("/help")
+    assert "/broadcast" not in chat.ask("/help")
+    assert "/broadcast" in Chat(bot_api, ALICE, user_id=ADMIN).ask("/help")
+    assert "don't know that one" in chat.ask("/frobnicate now")
+    replies = [
+        chat.ask("/topic dance"),
+        chat.ask("/topic add no colon here"),
+        chat.ask("/subscribe"),
+        chat.ask("/subscribe no_such_topic"),
+        chat.ask("/settings min 150"),
+        chat.ask("/settings colour blue"),
+        chat.ask("/search"),
+    ]
+    assert "usage: /topic" in replies[0]
+    assert "&lt;name&gt;: &lt;description&gt;" in replies[1]
+    assert "no topic 'no_such_topic'" in replies[3]
+    assert "0-100" in replies[4]
+    for reply in replies:
+        assert "Traceback" not in reply
+        assert check_html(reply) is None
+
+
+def test_subscriptions_change_only_the_chat_that_asks(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
+    alice.ask("/start")
+    bob.ask("/start")
+    listed = alice.ask("/unsubscribe long_context")
+    assert "✓ <code>model_merging</code>" in listed
+    assert "· <code>long_context</code>" in listed
+    assert _subscription(running.engine, ALICE).topics == ["model_merging"]
+    assert _subscription(running.engine, BOB).topics == list(TOPICS)
+    alice.ask("/subscribe long_context")
+    assert _subscription(running.engine, ALICE).topics == list(TOPICS)
+    assert "Stopped" in bob.ask("/stop")
+    assert not _subscription(running.engine, BOB).active
+
+
+def test_own_topics_are_added_shown_and_removed_per_chat(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
+    added = alice.ask(
+        "/topic add Diffusion LMs: text generation with discrete diffusion language models; "
+        "keywords: masked diffusion, discrete diffusion"
+    )
+    assert "<code>diffusion_lms</code>" in added
+    (row,) = _own_topics(running.engine, ALICE)
+    assert (row.key, row.keywords) == ("diffusion_lms", ["masked diffusion", "discrete diffusion"])
+    assert "<code>diffusion_lms</code>" in alice.ask("/topic list")
+    shown = alice.ask("/topic show diffusion_lms")
+    assert "discrete diffusion language models" in shown and "No picks yet" in shown
+    assert "no topic 'diffusion_lms'" in bob.ask("/topic show diffusion_lms")
+    assert "No such topic" in bob.ask("/topic remove diffusion_lms")
+    assert _own_topics(running.engine, ALICE)
+    assert "Removed" in alice.ask("/topic remove diffusion_lms")
+    assert not _own_topics(running.engine, ALICE)
+    assert "Recent picks" in alice.ask("/topic show model_merging")
+
+
+def test_a_chinese_topic_without_an_llm_is_refused_honestly_and_not_stored(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    reply = Chat(bot_api, ALICE).ask("/topic add 扩散语言模型：用离散扩散模型生成文本")
+    assert "only understands English" in reply
+    assert "PAPERRADAR_LLM__BASE_URL" in reply
+    with session_scope(running.engine) as session:
+        assert not session.exec(select(CustomTopic)).all()
+
+
+def test_a_chinese_topic_is_translated_once_by_the_llm_and_scored_in_english(
+    bot_context: Context, bot_api: BotApiServer, chat_server: ChatServer, llm_settings: LLMSettings
+) -> None:
+    chat_server.script(
+        json_completion(
+            {
+                "english": [
+                    "Diffusion language models",
+                    "Generating text with discrete diffusion models",
+                    "masked diffusion",
+                ]
+            }
+        )
+    )
+    ctx = replace(bot_context, llm=LLMClient(llm_settings))
+    with running_bot(ctx):
+        reply = Chat(bot_api, ALICE).ask(
+            "/topic add 扩散语言模型：用离散扩散模型生成文本；关键词：掩码扩散"
+        )
+    assert "Matched in English as" in reply
+    (row,) = _own_topics(ctx.engine, ALICE)
+    assert (row.key, row.title, row.keywords_en) == (
+        "diffusion_language_models",
+        "扩散语言模型",
+        ["masked diffusion"],
+    )
+    assert len(chat_server.requests) == 1
+    assert "用离散扩散模型生成文本" in chat_server.requests[0].text("user")
+    own = actions.chat_state(ctx, str(ALICE)).own
+    assert own is not None
+    topic = own.topics["diffusion_language_models"]
+    assert (topic.title_zh, topic.description) == (
+        "扩散语言模型",
+        "Generating text with discrete diffusion models",
+    )
+
+
+def test_today_sends_the_chats_topics_with_buttons_and_hostile_text_escaped(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/unsubscribe long_context")
+    expected = actions.today(running, str(ALICE))
+    parts = alice.say("/today", replies=len(expected))
+    text = "\n".join(part.text for part in parts)
+    assert "Model merging" in text and "Long context" not in text
+    assert "&lt;script&gt;" in text and "<script" not in text
+    for part in parts:
+        assert part.parse_mode == "HTML" and check_html(part.text) is None
+    keyboard = parts[-1].reply_markup
+    assert keyboard is not None
+    first_row = keyboard["inline_keyboard"][0]
+    assert [button["text"][-1] for button in first_row[:2]] == ["👍", "👎"]
+    assert first_row[2]["url"].startswith("https://arxiv.org/abs/")
+    assert first_row[3]["url"].startswith("https://arxiv.org/pdf/")
+
+
+def test_feedback_buttons_record_votes_answer_and_tick_the_pressed_button(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    alice = Chat(bot_api, ALICE)
+    (part, *_) = alice.say("/today", replies=len(actions.today(running, str(ALICE))))
+    assert part.reply_markup is not None
+    up, down = part.reply_markup["inline_keyboard"][0][:2]
+    bot_api.push_button(part, up["callback_data"])
+    bot_api.wait_for(lambda state: len(state.edits) == 1, "the keyboard edit")
+    bot_api.push_button(part, down["callback_data"])
+    bot_api.wait_for(lambda state: len(state.edits) == 2, "the second keyboard edit")
+    bot_api.push_button(part, feedback.encode(987654, feedback.UP))
+    bot_api.wait_for(lambda state: len(state.answers) == 3, "three callback answers")
+
+    answers = [answer.get("text", "") for answer in bot_api.state.answers]
+    assert answers[:2] == ["Thanks: noted 👍", "Thanks: noted 👎"]
+    assert "not sent to this chat" in answers[2]
+    ticked = bot_api.state.edits[1]["reply_markup"]["inline_keyboard"][0]
+    assert [button["text"] for button in ticked[:2]] == ["1 👍", "1 👎 ✓"]
+    with session_scope(running.engine) as session:
+        (vote,) = session.exec(select(Feedback)).all()
+        assert (vote.paper_id, vote.topic, vote.value, vote.user_id) == (
+            HOSTILE_ID,
+            "model_merging",
+            -1,
+            str(ALICE),
+        )
+        assert feedback.topic_votes(session, "default")["model_merging"].disliked == (HOSTILE_ID,)
+
+
+def test_search_finds_stored_papers_by_meaning_and_names_past_picks(
+    running: Context, bot_api: BotApiServer
+) -> None:
+    with session_scope(running.engine) as session:
+        embed_missing(session, running.embedder, session.exec(select(Paper)).all())
+    reply = Chat(bot_api, ALICE).ask("/search world models that simulate computer-use agents")
+    first = reply.splitlines()[1]
+    assert "R-WoM" in first and "2510.11892" in first
+    assert "picked for <code>" in reply
+
+
+def test_settings_are_shown_changed_and_checked(running: Context, bot_api: BotApiServer) -> None:
+    alice = Chat(bot_api, ALICE)
+    assert "language: the profile default" in alice.ask("/settings")
+    assert "language: en" in alice.ask("/settings language en")
+    assert "minimum percent: 60" in alice.ask("/settings min 60")
+    assert "max items per topic: 3" in alice.ask("/settings max 3")
+    assert "delivery time: 08:30" in alice.ask("/settings time 08:30")
+    assert "HH:MM" in alice.ask("/settings time 25:00")
+    assert "time zone: Europe/Berlin" in alice.ask("/settings zone Europe/Berlin")
+    assert "unknown time zone" in alice.ask("/settings zone Mars/Olympus")
+    assert "time zone: the default" in alice.ask("/settings zone off")
+    row = _subscription(running.engine, ALICE)
+    assert (row.language, row.min_percent, row.max_items, row.delivery_time) == (
+        DigestLanguage.EN,
+        60,
+        3,
+        "08:30",
+    )
+
+
+def test_admin_commands_check_the_allow_list(running: Context, bot_api: BotApiServer) -> None:
+    alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
+    alice.ask("/start")
+    bob.ask("/start")
+    assert "Only admins" in alice.ask("/broadcast hello")
+    assert "Only admins" in alice.ask("/shared add Agents: LLM agents that use tools")
+    admin = Chat(bot_api, ALICE, user_id=ADMIN)
+    added = admin.ask("/shared add Tool use: LLM agents that call tools and APIs")
+    assert "<code>tool_use</code>" in added
+    assert "<code>tool_use</code>" in bob.ask("/topic list")
+    bob.ask("/subscribe tool_use")
+    assert "tool_use" in _subscription(running.engine, BOB).topics
+    before = len(bot_api.sent_to(BOB))
+    assert "Sent to 2 chat(s)" in admin.say("/broadcast Maintenance at 22:00", replies=2)[-1].text
+    assert bot_api.sent_to(BOB)[before].text == "Maintenance at 22:00"
+    assert "Only topics added here" in admin.ask("/shared remove model_merging")
+    assert "Removed" in admin.ask("/shared remove tool_use")

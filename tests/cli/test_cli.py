@@ -1,0 +1,90 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support.papers import json_lines
+
+from paperradar.cli.main import main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PAPERRADAR_DATA_DIR": str(tmp_path / "var"),
+        "PAPERRADAR_PROFILES_DIR": str(REPO_ROOT / "profiles"),
+        "PAPERRADAR_PROMPTS_DIR": str(REPO_ROOT / "prompts"),
+        "PAPERRADAR_MIGRATIONS_DIR": str(REPO_ROOT / "db"),
+        "PAPERRADAR_EMBEDDING__DEVICE": "cpu",
+        "PAPERRADAR_CONFIG": "",
+    }
+
+
+def _invoke(args: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+def test_profiles_check_lists_every_topic(cli_env: dict[str, str]) -> None:
+    result = _invoke(["profiles", "check"], cli_env)
+    assert result.exit_code == 0, result.output
+    for key in ("model_merging", "self_evolution", "long_context"):
+        assert key in result.output
+    assert "15 seed paper(s) (15 with inline text)" in result.output
+
+
+def test_missing_profiles_dir_is_one_clear_line_and_exit_1(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = _invoke(
+        ["profiles", "check"], {**cli_env, "PAPERRADAR_PROFILES_DIR": str(tmp_path / "x")}
+    )
+    assert result.exit_code == 1
+    assert "profiles dir not found" in result.output
+    assert "PAPERRADAR_PROFILES_DIR" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_invalid_setting_names_the_field(cli_env: dict[str, str]) -> None:
+    result = _invoke(["profiles", "check"], {**cli_env, "PAPERRADAR_EMBEDDING__DEVICE": "tpu"})
+    assert result.exit_code == 1
+    assert "embedding.device" in result.output
+
+
+def test_demo_prints_picks_under_every_topic_and_writes_the_web_archive(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = _invoke(["demo"], cli_env)
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "PaperRadar · default · 2025-10-16" in output
+    for title in ("Model merging", "Self-evolving", "Long-context"):
+        section = output.split(title, 1)[1].split("━━", 2)[1]
+        assert "% · arXiv:" in section, f"no pick under {title}"
+    assert "no summary (LLM not configured)" in output
+    page = tmp_path / "var" / "web" / "default" / "2025-10-16.html"
+    assert f"Web: {page}" in output
+    assert "2025-10-16" in page.read_text(encoding="utf-8")
+    assert "2025-10-16" in (tmp_path / "var" / "web" / "index.html").read_text(encoding="utf-8")
+
+
+def test_rank_writes_every_paper_for_every_topic(cli_env: dict[str, str], tmp_path: Path) -> None:
+    corpus = REPO_ROOT / "src" / "paperradar" / "demo" / "cs_cl_lg_ai_2025-10-15.jsonl.gz"
+    rows = json_lines(corpus)[:40]
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    out = tmp_path / "ranking.json"
+    args = [
+        "rank",
+        "--papers",
+        str(papers),
+        "--profile",
+        str(REPO_ROOT / "profiles" / "default.yaml"),
+    ]
+    result = _invoke([*args, "--out", str(out)], cli_env)
+    assert result.exit_code == 0, result.output
+    ranking = json.loads(out.read_text(encoding="utf-8"))
+    assert set(ranking) == {"model_merging", "self_evolution", "long_context"}
+    for ids in ranking.values():
+        assert sorted(ids) == sorted(row["id"] for row in rows)
