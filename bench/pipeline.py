@@ -1,9 +1,10 @@
 """Benchmark the embed stage against a bare encode, per backend, and a whole pipeline day.
 
-    python bench/pipeline.py [--pool ../shared/bench/dev_pool.jsonl.gz] [--day YYYY-MM-DD]
+    python bench/pipeline.py [--dev-set DIR] [--pool FILE] [--day YYYY-MM-DD]
 
 Takes the largest announcement day of the development pool (or --day), writes it as a JSONL
 feed, and prints one table. The LLM is not configured, so summarise is skipped as in the demo.
+bench/dev_set.py says where the development set is found.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import dev_set
 from sentence_transformers import SentenceTransformer
 
-from paperradar.app import build_context
-from paperradar.embed import embeddings
-from paperradar.embed.embeddings import paper_text, resolve_model_location
+from paperradar.app import build_app
+from paperradar.embed.embeddings import resolve_model_location
 from paperradar.ingest import fetch
 from paperradar.service import pipeline
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import ArxivSettings, EmbeddingSettings, Settings
+from paperradar.text import paper_text
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
-DEFAULT_POOL = ROOT.parent / "shared" / "bench" / "dev_pool.jsonl.gz"
 
 
 def load_day(pool: Path, day: str | None) -> tuple[str, list[dict[str, object]]]:
@@ -68,10 +70,10 @@ def timed(function: Callable[..., object], *args: object) -> float:
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
+    dev_set.add_arguments(parser)
     parser.add_argument("--day")
     args = parser.parse_args()
-    day_text, rows = load_day(args.pool, args.day)
+    day_text, rows = load_day(dev_set.pool(args), args.day)
     texts = [paper_text(str(row["title"]), str(row["abstract"])) for row in rows]
     with tempfile.TemporaryDirectory() as scratch:
         feed = Path(scratch) / f"{day_text}.jsonl"
@@ -86,21 +88,21 @@ def main() -> None:
             )
         )
 
-        ctx = build_context(settings)
+        ctx = build_app(settings)
         ctx.embedder.embed(texts[:32])
-        day = fetch.latest_day(ctx)
-        fetch.run(ctx, day)
-        stage = timed(embeddings.run, ctx, day)
+        day = fetch.latest_day(ctx.settings)
+        run_stage(ctx, "fetch", day)
+        stage = timed(run_stage, ctx, "embeddings", day)
 
         int8_settings = settings_for(Path(scratch) / "int8", feed, backend="onnx-int8")
-        int8_ctx = build_context(int8_settings)
+        int8_ctx = build_app(int8_settings)
         export = timed(int8_ctx.embedder.embed, texts[:32])  # the one-time export, warmed up
         bare_int8, int8 = measured(int8_ctx.embedder.embed, texts)
         cosines = (int8 * reference).sum(axis=1)
-        fetch.run(int8_ctx, day)
-        stage_int8 = timed(embeddings.run, int8_ctx, day)
+        run_stage(int8_ctx, "fetch", day)
+        stage_int8 = timed(run_stage, int8_ctx, "embeddings", day)
 
-        cold_ctx = build_context(settings_for(Path(scratch) / "day", feed))
+        cold_ctx = build_app(settings_for(Path(scratch) / "day", feed))
         cold = timed(pipeline.run_day, cold_ctx, day)
         warm = timed(pipeline.run_day, cold_ctx, day)
 

@@ -1,6 +1,6 @@
 """Rank the development pool with PaperRadar and the peers' methods, cold and with feedback.
 
-    python bench/ranking.py [--pool ../shared/bench/dev_pool.jsonl.gz]
+    python bench/ranking.py [--dev-set DIR] [--pool FILE]
                             [--profile profiles/default.yaml] [--data-dir var/bench]
                             [--votes 20] [--per-day 5] [--min-liked 5] [--picks-only]
                             [--backend torch|onnx-int8]
@@ -17,9 +17,10 @@ are left, so no topic learns from 👎 alone (`--min-liked 0`: a vote on every p
 are stored as Feedback rows under the profile `bench-feedback`, and the days after the last
 revealed day are ranked again (PaperRadar through the same path as the pipeline: liked papers
 become routed seeds and each topic learns from its votes; the SVM gets the liked papers as
-extra positives). Every ranking is scored by ../shared/bench/eval.py with `--exclude PROFILE`
-(seed papers are no candidates). The first run embeds the pool into the data dir's database
-(about 30 minutes on two CPU cores).
+extra positives). Every ranking is scored by the development set's eval.py with `--exclude
+PROFILE` (seed papers are no candidates). The first run embeds the pool into the data dir's
+database (about 30 minutes on two CPU cores). bench/dev_set.py says where the development set
+is found.
 """
 
 from __future__ import annotations
@@ -34,25 +35,25 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import dev_set
 import numpy as np
 from coverage import coverage_table, label_coverage
 from peers import bm25_ranking, similarity_ranking, svm_ranking
 from sqlmodel import col, delete, select
 
-from paperradar.app import Context, build_context
-from paperradar.embed.embeddings import load_vectors
-from paperradar.profiles.custom import with_liked_papers
+from paperradar.app import App, build_app
+from paperradar.embed.vectors import load_vectors
 from paperradar.profiles.profile import Profile, load_profile
 from paperradar.rank.index import TopicIndex
 from paperradar.rank.rank_file import rank_papers_file
 from paperradar.rank.stage import load_seeds
 from paperradar.readers.feedback import set_feedback
+from paperradar.readers.topics import with_liked_papers
 from paperradar.settings import EmbeddingSettings, Settings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Feedback, Paper
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench"
 METRICS = ("nDCG@10", "day_nDCG@10", "day_R@10")
 FEEDBACK_PROFILE = "bench-feedback"
 Row = dict[str, object]
@@ -65,18 +66,19 @@ def load_rows(pool: Path) -> list[Row]:
         return [json.loads(line) for line in handle]
 
 
-def load_labels() -> dict[str, set[str]]:
+def load_labels(args: argparse.Namespace) -> dict[str, set[str]]:
     """Read the development labels: `{topic: ids}`."""
-    raw = json.loads((BENCH / "dev_labels.json").read_text(encoding="utf-8"))
+    raw = json.loads(dev_set.dev_file(args, "dev_labels.json").read_text(encoding="utf-8"))
     return {topic: set(ids) for topic, ids in raw.items() if topic != "sources"}
 
 
-def evaluate(ranking: Ranking, profile_file: Path, pool: Path, scratch: Path) -> dict:
+def evaluate(ranking: Ranking, args: argparse.Namespace, pool: Path, scratch: Path) -> dict:
     """Score a ranking with the development set's own eval.py; return its JSON result."""
     ranking_file, result_file = scratch / "ranking.json", scratch / "scores.json"
     ranking_file.write_text(json.dumps(ranking), encoding="utf-8")
-    command = [sys.executable, str(BENCH / "eval.py"), str(ranking_file), "--pool", str(pool)]
-    command += ["--exclude", str(profile_file), "--json", str(result_file)]
+    scorer = dev_set.dev_file(args, "eval.py")
+    command = [sys.executable, str(scorer), str(ranking_file), "--pool", str(pool)]
+    command += ["--exclude", str(args.profile), "--json", str(result_file)]
     subprocess.run(command, check=True, capture_output=True)
     return json.loads(result_file.read_text(encoding="utf-8"))
 
@@ -100,7 +102,7 @@ def table(results: Mapping[str, dict], ours: str, baseline: str = "BM25") -> str
     return "\n".join(lines)
 
 
-def pool_vectors(ctx: Context, ids: Sequence[str]) -> np.ndarray:
+def pool_vectors(ctx: App, ids: Sequence[str]) -> np.ndarray:
     """Load the pool's cached vectors, in the ids' order."""
     with session_scope(ctx.engine) as session:
         papers: dict[str, Paper] = {}
@@ -114,7 +116,7 @@ def pool_vectors(ctx: Context, ids: Sequence[str]) -> np.ndarray:
 
 
 def peer_rankings(
-    ctx: Context, rows: Sequence[Row], profile: Profile, liked: Mapping[str, list[str]]
+    ctx: App, rows: Sequence[Row], profile: Profile, liked: Mapping[str, list[str]]
 ) -> dict[str, Ranking]:
     """Rank with every peer method; `liked` texts are extra SVM positives (feedback)."""
     vectors = pool_vectors(ctx, [str(row["id"]) for row in rows])
@@ -181,9 +183,7 @@ def _disliked(votes: Sequence[tuple[str, int]]) -> int:
     return sum(value < 0 for _, value in votes)
 
 
-def store_votes(
-    ctx: Context, profile: Profile, votes: Mapping[str, list[tuple[str, int]]]
-) -> Profile:
+def store_votes(ctx: App, profile: Profile, votes: Mapping[str, list[tuple[str, int]]]) -> Profile:
     """Store the votes as Feedback rows of a bench profile; return it with its liked seeds."""
     voting = profile.model_copy(update={"name": FEEDBACK_PROFILE})
     with session_scope(ctx.engine) as session:
@@ -202,29 +202,29 @@ def store_votes(
         return with_liked_papers(session, voting)
 
 
-def cold(args: argparse.Namespace, ctx: Context, rows: list[Row], scratch: Path) -> Ranking:
+def cold(args: argparse.Namespace, ctx: App, rows: list[Row], scratch: Path) -> Ranking:
     """Rank the whole pool with PaperRadar and the peers; print the table; return ours."""
     profile = load_profile(args.profile)
     started = time.perf_counter()
-    ours = rank_papers_file(ctx, args.pool, profile)
+    ours = rank_papers_file(ctx.engine, ctx.embedder, args.pool, profile, today=ctx.clock().date())
     seconds = time.perf_counter() - started
     rankings = {"PaperRadar": ours, **peer_rankings(ctx, rows, profile, {})}
-    results = {name: evaluate(r, args.profile, args.pool, scratch) for name, r in rankings.items()}
+    results = {name: evaluate(r, args, args.pool, scratch) for name, r in rankings.items()}
     print("COLD (whole pool; ratio = PaperRadar / BM25)")
     print(table(results, "PaperRadar"))
     print(f"\nPaperRadar ranked {len(rows)} papers per topic in {seconds:.1f} s\n")
     print("LABEL COVERAGE (pool papers whose title holds one of the topic's keyword phrases,")
     print("and how many of them a curated list names: the rest count as misses for every ranker)")
-    print(coverage_table(label_coverage(rows, profile, load_labels())) + "\n")
+    print(coverage_table(label_coverage(rows, profile, load_labels(args))) + "\n")
     return ours
 
 
 def with_feedback(
-    args: argparse.Namespace, ctx: Context, rows: list[Row], ours: Ranking, scratch: Path
+    args: argparse.Namespace, ctx: App, rows: list[Row], ours: Ranking, scratch: Path
 ) -> None:
     """Reveal the first days' picks as votes and rank the later days with and without them."""
     profile = load_profile(args.profile)
-    labels = load_labels()
+    labels = load_labels(args)
     votes, last = reveal_votes(
         ours,
         rows,
@@ -247,12 +247,16 @@ def with_feedback(
         for topic, pairs in votes.items()
     }
     rankings = {
-        "PR+feedback": rank_papers_file(ctx, rest_file, voting),
-        "PR cold": rank_papers_file(ctx, rest_file, profile),
+        "PR+feedback": rank_papers_file(
+            ctx.engine, ctx.embedder, rest_file, voting, today=ctx.clock().date()
+        ),
+        "PR cold": rank_papers_file(
+            ctx.engine, ctx.embedder, rest_file, profile, today=ctx.clock().date()
+        ),
         **peer_rankings(ctx, rest, profile, {}),
         "SVM+feedback": peer_rankings(ctx, rest, profile, liked)["TFIDF+SVM"],
     }
-    results = {name: evaluate(r, args.profile, rest_file, scratch) for name, r in rankings.items()}
+    results = {name: evaluate(r, args, rest_file, scratch) for name, r in rankings.items()}
     counts = ", ".join(
         f"{t} {sum(v > 0 for _, v in p)}+/{sum(v < 0 for _, v in p)}-" for t, p in votes.items()
     )
@@ -267,7 +271,7 @@ def with_feedback(
 def main() -> None:
     """Rank, score and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pool", type=Path, default=BENCH / "dev_pool.jsonl.gz")
+    dev_set.add_arguments(parser)
     parser.add_argument("--profile", type=Path, default=ROOT / "profiles" / "default.yaml")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--votes", type=int, default=20, help="votes per topic")
@@ -288,6 +292,9 @@ def main() -> None:
         help="embedding backend (each one's vectors are cached apart)",
     )
     args = parser.parse_args()
+    args.pool = dev_set.pool(args)
+    for name in ("dev_labels.json", "eval.py"):  # stop now, not after the pool is embedded
+        dev_set.dev_file(args, name)
     settings = Settings(
         data_dir=args.data_dir,
         profiles_dir=ROOT / "profiles",
@@ -295,7 +302,7 @@ def main() -> None:
         migrations_dir=ROOT / "db",
         embedding=EmbeddingSettings(backend=args.backend),
     )
-    ctx = build_context(settings)
+    ctx = build_app(settings)
     rows = load_rows(args.pool)
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)

@@ -2,6 +2,7 @@
 
     python bench/scale.py [--subscribers 10000] [--topics 5] [--mode shared|own]
                           [--send-subscribers 1000] [--no-send] [--plan-growth]
+                          [--dev-set DIR] [--pool FILE]
 
 `--mode shared` (default): a shared profile of 20 research interests; each subscriber reads 5
 of them, so the day is scored and composed once and fanned out per subscriber. `--mode own`:
@@ -11,7 +12,7 @@ ones. Digests fan out through the outbox to a loopback Bot API that enforces Tel
 (30 messages/s overall, one message/s per chat; over that, 429 with retry_after); sending is
 timed for the first `--send-subscribers` at 09:00 (the others' delivery time is moved to 09:30,
 so they wait), and the table projects the whole fan-out from the measured rate. Prints one table
-of seconds per step.
+of seconds per step. bench/dev_set.py says where the development set is found.
 """
 
 from __future__ import annotations
@@ -30,17 +31,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import dev_set
 from aiohttp import web
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
-from paperradar.app import Context, build_context, with_current_profiles
-from paperradar.compose import digests
+from paperradar.app import App, build_app, with_current_profiles
 from paperradar.deliver import outbox as delivery
-from paperradar.embed import embeddings
-from paperradar.ingest import fetch, seeds
-from paperradar.rank import stage as scoring
 from paperradar.service import calendar as schedule
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import (
     ArxivSettings,
     EmbeddingSettings,
@@ -52,7 +51,6 @@ from paperradar.store.db import session_scope
 from paperradar.store.records import CustomTopic, Delivery, Digest, Subscription
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_POOL = ROOT.parent / "shared" / "bench" / "dev_pool.jsonl.gz"
 TOKEN = "123456:BENCH-token"
 DAY = "2026-02-03"
 INTERESTS = [
@@ -164,7 +162,7 @@ def write_shared_profile(folder: Path) -> Path:
     return folder
 
 
-def add_readers(ctx: Context, count: int, topics: int) -> None:
+def add_readers(ctx: App, count: int, topics: int) -> None:
     """Create the subscribers of the shared profile, each reading some of its topics."""
     chooser = random.Random(7)
     keys = [f"t{n:02d}" for n in range(len(INTERESTS))]
@@ -180,7 +178,7 @@ def add_readers(ctx: Context, count: int, topics: int) -> None:
         )
 
 
-def add_subscribers(ctx: Context, count: int, topics: int) -> None:
+def add_subscribers(ctx: App, count: int, topics: int) -> None:
     """Create the subscribers, each with its own topics (a profile of its own)."""
     chooser = random.Random(7)
     with session_scope(ctx.engine) as session:
@@ -207,7 +205,7 @@ def add_subscribers(ctx: Context, count: int, topics: int) -> None:
                 )
 
 
-def plan_growth(ctx: Context, sizes: list[int]) -> list[tuple[str, float, str]]:
+def plan_growth(ctx: App, sizes: list[int]) -> list[tuple[str, float, str]]:
     """Time planning the outbox for N own-topic subscribers' digests (no scoring needed)."""
     rows: list[tuple[str, float, str]] = []
     for count in sizes:
@@ -225,7 +223,7 @@ def plan_growth(ctx: Context, sizes: list[int]) -> list[tuple[str, float, str]]:
             )
         with session_scope(own.engine) as session:
             started = time.perf_counter()
-            planned = delivery.plan_deliveries(session, own, day)
+            planned = delivery.plan_deliveries(session, own.outbox(), day)
             seconds = time.perf_counter() - started
         rows.append((f"plan outbox, {count} own digests", seconds, f"{planned} deliveries"))
         print(f"plan {count}: {seconds:.2f} s", flush=True)
@@ -249,7 +247,6 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--topics", type=int, default=5)
     parser.add_argument("--papers", type=int, default=1300)
-    parser.add_argument("--pool", type=Path, default=DEFAULT_POOL)
     parser.add_argument("--mode", choices=("shared", "own"), default="shared")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-send", action="store_true", help="Stop after planning the outbox.")
@@ -264,11 +261,13 @@ def main() -> None:
         action="store_true",
         help="Only time planning the outbox for 500, 1000 and 2000 own-topic subscribers.",
     )
+    dev_set.add_arguments(parser)
     args = parser.parse_args()
+    pool = dev_set.pool(args)
 
     folder = Path(tempfile.mkdtemp(prefix="paperradar-scale-"))
     feed = folder / "day.jsonl"
-    feed.write_text("".join(json.dumps(row) + "\n" for row in load_papers(args.pool, args.papers)))
+    feed.write_text("".join(json.dumps(row) + "\n" for row in load_papers(pool, args.papers)))
     bot = LimitedBotApi()
     bot.start()
     settings = Settings(
@@ -284,7 +283,7 @@ def main() -> None:
         ),
         schedule=ScheduleSettings(lock_seconds=3600),
     )
-    ctx = build_context(settings)
+    ctx = build_app(settings)
     day = date.fromisoformat(DAY)
     rows: list[tuple[str, float, str]] = []
     if args.plan_growth:
@@ -299,13 +298,13 @@ def main() -> None:
         f"subscribers ({args.subscribers} x {args.topics} {args.mode} topics)",
         lambda: add(ctx, args.subscribers, args.topics),
     )
-    for name, stage in (("seeds", seeds.run), ("fetch", fetch.run), ("embed", embeddings.run)):
-        timed(rows, name, lambda stage=stage: stage(ctx, day))  # type: ignore[misc]
+    for name, stage in (("seeds", "seeds"), ("fetch", "fetch"), ("embed", "embeddings")):
+        timed(rows, name, lambda stage=stage: run_stage(ctx, stage, day))  # type: ignore[misc]
     ctx = timed(rows, "load profiles", lambda: with_current_profiles(ctx))  # type: ignore[assignment]
-    timed(rows, "score", lambda: scoring.run(ctx, day))
-    timed(rows, "compose", lambda: digests.run(ctx, day))
+    timed(rows, "score", lambda: run_stage(ctx, "scoring", day))
+    timed(rows, "compose", lambda: run_stage(ctx, "digests", day))
     with session_scope(ctx.engine) as session:
-        timed(rows, "plan outbox", lambda: delivery.plan_deliveries(session, ctx, day))
+        timed(rows, "plan outbox", lambda: delivery.plan_deliveries(session, ctx.outbox(), day))
     if not args.no_send:
         send_some(ctx, day, rows, args.send_subscribers)
     print(
@@ -315,7 +314,7 @@ def main() -> None:
     print_table(rows, args.subscribers)
 
 
-def send_some(ctx: Context, day: date, rows: list[tuple[str, float, str]], count: int) -> None:
+def send_some(ctx: App, day: date, rows: list[tuple[str, float, str]], count: int) -> None:
     """Send the digests of the first `count` subscribers; project the whole outbox's time."""
     with session_scope(ctx.engine) as session:
         session.execute(
@@ -324,7 +323,7 @@ def send_some(ctx: Context, day: date, rows: list[tuple[str, float, str]], count
         total = session.exec(select(func.count()).select_from(Delivery)).one()
     morning = schedule.first_delivery_at(day, "09:00", ctx.settings.schedule)
     started = time.perf_counter()
-    report = delivery.deliver_due(ctx, now=morning, day=day)
+    report = delivery.deliver_due(ctx.outbox(), now=morning, day=day)
     seconds = time.perf_counter() - started
     rows.append((f"send to {count} subscribers (Bot API limits)", seconds, report.line()))
     with session_scope(ctx.engine) as session:

@@ -1,11 +1,12 @@
 """Benchmark the web archive on a year of synthetic picks: build time, index size, search time.
 
-    python bench/web.py [--days 250] [--picks-per-day 160]
+    python bench/web.py [--days 250] [--picks-per-day 160] [--dev-set DIR]
 
-Resamples the real corpus (../shared/fixtures/arxiv/corpus/) into a year of announcement days
-(250 days x 160 picks = 40,000 by default), each pick with a summary built from the real
-Chinese summaries file, stores them as rows, then times a full build of the archive, the
-incremental build of one more day, and search in headless Chromium (/usr/bin/chromium).
+Resamples the full real corpus into a year of announcement days (250 days x 160 picks = 40,000
+by default), each pick with a summary built from the real Chinese summaries file, stores them
+as rows, then times a full build of the archive, the incremental build of one more day, and
+search in headless Chromium (/usr/bin/chromium). The corpus is the shared folder's, beside the
+development set: DIR/../fixtures/arxiv/corpus/ (bench/dev_set.py says how DIR is found).
 """
 
 from __future__ import annotations
@@ -22,20 +23,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dev_set
 from sqlalchemy import Engine, insert
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.embed.embeddings import Embedder
 from paperradar.profiles.profile import Profile
 from paperradar.reports import StageReport
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import Settings
 from paperradar.store.db import create_db_engine, migrate
-from paperradar.store.records import Digest, DigestItem, Match, Paper, Summary, SummaryStatus
+from paperradar.store.records import Digest, DigestItem, Match, Paper, Summary
+from paperradar.store.states import SummaryStatus
 from paperradar.web import stage as web
 from paperradar.web.server import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "fixtures" / "arxiv" / "corpus"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 TOPICS = {
@@ -204,11 +207,11 @@ def search_timings(site: Path) -> tuple[float, dict[str, tuple[int, float]]]:
     return loaded, {query: (int(found), float(ms)) for query, (found, ms) in timings.items()}
 
 
-def load_sources() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def load_sources(folder: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read the real corpus and the real Chinese summaries (upstream failures left out)."""
-    with (CORPUS / "corpus_cs_cl_lg_ai_2025-09_2025-10.jsonl").open(encoding="utf-8") as lines:
+    with (folder / "corpus_cs_cl_lg_ai_2025-09_2025-10.jsonl").open(encoding="utf-8") as lines:
         corpus = [json.loads(line) for line in lines]
-    with (CORPUS / "bilingual_zh_ai_summaries_cs_CL_2025-10-15.jsonl").open(
+    with (folder / "bilingual_zh_ai_summaries_cs_CL_2025-10-15.jsonl").open(
         encoding="utf-8"
     ) as lines:
         zh = [row for row in map(json.loads, lines) if row["AI"]["tldr"] != "Error"]
@@ -242,8 +245,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=250)
     parser.add_argument("--picks-per-day", type=int, default=160)
+    dev_set.add_arguments(parser, pool=False)
     args = parser.parse_args()
-    corpus, zh = load_sources()
+    corpus, zh = load_sources(dev_set.corpus_dir(args))
     days = announcement_days(args.days, date(2025, 10, 17))
     rows = [
         list(day_rows(day, args.picks_per_day, corpus, zh, seed)) for seed, day in enumerate(days)
@@ -255,13 +259,13 @@ def main() -> None:
         migrate(engine, settings.migrations_dir)
         for day, day_picks in zip(days[:-1], rows, strict=False):
             store_day(engine, "bench", day, day_picks)
-        ctx = Context(
+        ctx = App(
             settings, engine, (profile(args.picks_per_day),), Embedder(settings.embedding), None
         )
-        full, took = timed(lambda: web.rebuild(ctx))
+        full, took = timed(lambda: web.rebuild(ctx.archive()))
         table.append((f"full build, {len(days) - 1} days ({full.written} files)", took))
         store_day(engine, "bench", days[-1], rows[-1])
-        one, took = timed(lambda: web.run(ctx, days[-1]))
+        one, took = timed(lambda: run_stage(ctx, "web", days[-1]))
         table.append((f"incremental build of one more day ({one.written} files)", took))
         site = settings.web_dir
         files = [path for path in site.rglob("*") if path.is_file()]

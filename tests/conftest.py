@@ -22,7 +22,7 @@ from support.smtp import Certificate, make_certificate
 from support.web_site import WebArchive, build_archive, write_feed
 from support.wecom_api import WebhookServer
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.embed.embeddings import Embedder
 from paperradar.profiles.profile import load_profiles
 from paperradar.readers.unsubscribe import start_unsubscribe_server
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = Path(os.environ.get("PAPERRADAR_SHARED_DIR", REPO_ROOT.parent / "shared"))
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 POSTGRES_URL = os.environ.get(
     "PAPERRADAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -58,17 +58,15 @@ def _postgres_unavailable_reason() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The project's shared folder (real arXiv fixtures, the development set, seed papers)."""
-    if not SHARED_DIR.is_dir():
-        pytest.fail(f"shared folder not found at {SHARED_DIR} (set PAPERRADAR_SHARED_DIR)")
-    return SHARED_DIR
+def fixtures_dir() -> Path:
+    """The tests' own data, tests/fixtures: real arXiv responses, a development-set sample."""
+    return FIXTURES_DIR
 
 
 @pytest.fixture(scope="session")
-def arxiv_fixtures(shared_dir: Path) -> Path:
-    """The folder of real arXiv RSS, API and OAI responses and the real paper corpus."""
-    return shared_dir / "fixtures" / "arxiv"
+def arxiv_fixtures(fixtures_dir: Path) -> Path:
+    """Real arXiv RSS and API responses and real papers; see tests/fixtures/arxiv/SOURCES.md."""
+    return fixtures_dir / "arxiv"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,11 +109,47 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A database of each backend migrated once per test process, copied for every test."""
+    sqlite = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    _migrated(f"sqlite:///{sqlite}")
+    templates = {"sqlite": str(sqlite)}
+    with ExitStack() as stack:
+        if _postgres_unavailable_reason() is None:
+            templates["postgresql"] = stack.enter_context(postgres_database())
+            _migrated(templates["postgresql"])
+        yield templates
+
+
+def _migrated(url: str) -> None:
+    engine = create_db_engine(url)
+    migrate(engine, REPO_ROOT / "db")
+    engine.dispose()
+
+
+def _copy_template(url: str, templates: dict[str, str]) -> None:
+    """Fill a test's empty database from the migrated template of its backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and not Path(parsed.database).exists():
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(templates["sqlite"], parsed.database)
+        return
+    template = make_url(templates["postgresql"]).database
+    server = make_url(POSTGRES_URL)
+    admin = dict(host=server.host, port=server.port, user=server.username, dbname=server.database)
+    with psycopg.connect(**admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{parsed.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{parsed.database}" TEMPLATE "{template}"')
+
+
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    """A migrated engine on the test database."""
+def engine(settings: Settings, migrated_templates: dict[str, str]) -> Iterator[Engine]:
+    """A migrated engine on the test database (a copy of the migrated template)."""
+    _copy_template(settings.resolved_database_url, migrated_templates)
     engine = create_db_engine(settings.resolved_database_url)
-    migrate(engine, settings.migrations_dir)
+    migrate(engine, settings.migrations_dir)  # a no-op on the template's schema
     yield engine
     engine.dispose()
 
@@ -170,9 +204,9 @@ def bilingual_day(arxiv_fixtures: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def context(settings: Settings, engine: Engine, embedder: Embedder) -> Context:
-    """A pipeline Context on the test database with the repository's profiles and no LLM."""
-    return Context(
+def context(settings: Settings, engine: Engine, embedder: Embedder) -> App:
+    """A pipeline App on the test database with the repository's profiles and no LLM."""
+    return App(
         settings=settings,
         engine=engine,
         profiles=load_profiles(settings.profiles_dir),
@@ -261,7 +295,7 @@ def web_archive_of(
             cleanup.callback(engine.dispose)
             migrate(engine, settings.migrations_dir)
             profiles = load_profiles(settings.profiles_dir)
-            ctx = Context(
+            ctx = App(
                 settings=settings, engine=engine, profiles=profiles, embedder=embedder, llm=None
             )
             built[backend] = build_archive(ctx, bilingual_day)

@@ -11,19 +11,23 @@ from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 from support.arxiv_server import rss_path, rss_settings, with_arxiv
 
-from paperradar.app import Context
-from paperradar.embed.embeddings import paper_text, text_sha
+from paperradar.app import App
 from paperradar.errors import FeedError, SourceUnavailableError
 from paperradar.ingest import fetch
 from paperradar.ingest.feeds import Announcement, parse_feed
 from paperradar.ingest.papers import store_announcements, store_reference_papers
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import ArxivSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import AnnounceType, DayStatus, FeedDay, Paper
+from paperradar.store.records import FeedDay, Paper
+from paperradar.store.states import AnnounceType, DayStatus
+from paperradar.text import paper_text, text_sha
 
 LAYA = "trimmed_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml"
 LAYA_DAY = date(2026, 9, 24)
 CORPUS = "corpus_cs_cl_lg_ai_2025-09_2025-10.jsonl"
+# The corpus copy in tests/fixtures keeps 309 of the 3,618 real papers (SOURCES.md says which).
+CORPUS_PAPERS, CORPUS_FIRST_LISTED_CS_CV, CORPUS_2025_10_15 = 309, 39, 115
 # Expected per SOURCES.md: file -> (papers, types)
 RSS_FILES = {
     LAYA: {"new": 2, "cross": 1, "replace": 1},
@@ -170,19 +174,20 @@ def test_api_empty_result_has_no_announcements_and_no_day(arxiv_fixtures: Path) 
 
 def test_corpus_jsonl_parses_with_types_from_home_categories(arxiv_fixtures: Path) -> None:
     feed = parse_feed(read(arxiv_fixtures, "corpus", CORPUS), source=CORPUS)
-    assert len(feed.announcements) == 3618
+    assert len(feed.announcements) == CORPUS_PAPERS
     assert len({announcement.announced_on for announcement in feed.announcements}) == 10
     assert feed.announced_on == date(2025, 10, 17)
     for announcement in feed.announcements[:200]:
         home = announcement.categories[0] in {"cs.CL", "cs.LG", "cs.AI"}
         assert announcement.announce_type is (AnnounceType.NEW if home else AnnounceType.CROSS)
     only_vision = parse_feed(read(arxiv_fixtures, "corpus", CORPUS), home_categories={"cs.CV"})
-    assert types_of(only_vision.announcements)["new"] == 324  # first-listed cs.CV per SOURCES.md
+    assert types_of(only_vision.announcements)["new"] == CORPUS_FIRST_LISTED_CS_CV
 
 
-def test_gzipped_dev_pool_parses(shared_dir: Path) -> None:
-    feed = parse_feed((shared_dir / "bench" / "dev_pool.jsonl.gz").read_bytes())
-    assert len(feed.announcements) == 29365
+def test_gzipped_dev_pool_parses(fixtures_dir: Path) -> None:
+    # The first 200 lines of the development set's dev_pool.jsonl.gz, gzipped again.
+    feed = parse_feed((fixtures_dir / "bench" / "dev_pool_sample.jsonl.gz").read_bytes())
+    assert len(feed.announcements) == 200
     assert all(announcement.comment is None for announcement in feed.announcements[:100])
 
 
@@ -318,33 +323,33 @@ def test_seed_paper_becomes_a_candidate_when_announced(
 # ---- run: a feed file ------------------------------------------------------------------------
 
 
-def file_context(context: Context, path: Path) -> Context:
+def file_context(context: App, path: Path) -> App:
     return with_arxiv(context, ArxivSettings(feed_file=path))
 
 
-def test_run_stores_one_day_of_a_multi_day_file(arxiv_fixtures: Path, context: Context) -> None:
+def test_run_stores_one_day_of_a_multi_day_file(arxiv_fixtures: Path, context: App) -> None:
     ctx = file_context(context, arxiv_fixtures / "corpus" / CORPUS)
     day = date(2025, 10, 15)
-    report = fetch.run(ctx, day)
-    assert report.details["new"] + report.details["cross"] == 311
-    assert report.written == 311 + 1
+    report = run_stage(ctx, "fetch", day)
+    assert report.details["new"] + report.details["cross"] == CORPUS_2025_10_15
+    assert report.written == CORPUS_2025_10_15 + 1
     assert report.note is None
-    assert count(context.engine, Paper) == 311
+    assert count(context.engine, Paper) == CORPUS_2025_10_15
     row = feed_day(context.engine, day)
     assert row is not None
     assert (row.status, row.source) == (DayStatus.ANNOUNCED, "file")
-    assert row.new_count + row.cross_count == 311
+    assert row.new_count + row.cross_count == CORPUS_2025_10_15
     assert row.raw_path == str(arxiv_fixtures / "corpus" / CORPUS)
 
 
-def test_rerunning_a_day_writes_nothing(arxiv_fixtures: Path, context: Context) -> None:
+def test_rerunning_a_day_writes_nothing(arxiv_fixtures: Path, context: App) -> None:
     ctx = file_context(context, arxiv_fixtures / "corpus" / CORPUS)
     day = date(2025, 10, 16)
-    fetch.run(ctx, day)
+    run_stage(ctx, "fetch", day)
     with Session(context.engine) as session:
         stamps = sorted(session.exec(select(Paper.arxiv_id, Paper.updated_at)).all())
     fetched_at = feed_day(context.engine, day).fetched_at  # type: ignore[union-attr]
-    again = fetch.run(ctx, day)
+    again = run_stage(ctx, "fetch", day)
     assert again.written == 0
     with Session(context.engine) as session:
         assert sorted(session.exec(select(Paper.arxiv_id, Paper.updated_at)).all()) == stamps
@@ -352,52 +357,52 @@ def test_rerunning_a_day_writes_nothing(arxiv_fixtures: Path, context: Context) 
 
 
 def test_day_without_announcement_is_recorded_with_a_plain_note(
-    arxiv_fixtures: Path, context: Context
+    arxiv_fixtures: Path, context: App
 ) -> None:
     ctx = file_context(context, arxiv_fixtures / "corpus" / CORPUS)
     saturday = date(2025, 10, 18)
-    report = fetch.run(ctx, saturday)
+    report = run_stage(ctx, "fetch", saturday)
     assert report.note == "no arXiv announcement on 2025-10-18"
     assert report.written == 1
     row = feed_day(context.engine, saturday)
     assert row is not None
     assert row.status is DayStatus.NO_ANNOUNCEMENT
     assert count(context.engine, Paper) == 0
-    assert fetch.run(ctx, saturday).written == 0
+    assert run_stage(ctx, "fetch", saturday).written == 0
 
 
-def test_latest_day_of_a_file_is_its_last_date(arxiv_fixtures: Path, context: Context) -> None:
-    assert fetch.latest_day(file_context(context, arxiv_fixtures / "corpus" / CORPUS)) == date(
-        2025, 10, 17
-    )
+def test_latest_day_of_a_file_is_its_last_date(arxiv_fixtures: Path, context: App) -> None:
+    assert fetch.latest_day(
+        file_context(context, arxiv_fixtures / "corpus" / CORPUS).settings
+    ) == date(2025, 10, 17)
 
 
 def test_malformed_feed_file_raises_feed_error_and_stores_nothing(
-    arxiv_fixtures: Path, context: Context, tmp_path: Path
+    arxiv_fixtures: Path, context: App, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.xml"
     broken.write_bytes(read(arxiv_fixtures, "rss", LAYA)[:5000])
     with pytest.raises(FeedError, match="not well-formed"):
-        fetch.run(file_context(context, broken), LAYA_DAY)
+        run_stage(file_context(context, broken), "fetch", LAYA_DAY)
     assert count(context.engine, Paper) == count(context.engine, FeedDay) == 0
 
 
 # ---- run: the RSS feed over loopback HTTP ----------------------------------------------------
 
 
-def rss_context(context: Context, httpserver: HTTPServer, **changes: object) -> Context:
+def rss_context(context: App, httpserver: HTTPServer, **changes: object) -> App:
     return with_arxiv(context, rss_settings(httpserver, **changes))
 
 
 def test_run_downloads_the_rss_feed_keeps_its_bytes_and_reuses_them(
-    arxiv_fixtures: Path, context: Context, httpserver: HTTPServer
+    arxiv_fixtures: Path, context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver)
     data = read(arxiv_fixtures, "rss", LAYA)
     httpserver.expect_request(rss_path(ctx.settings.arxiv)).respond_with_data(
         data, content_type="application/rss+xml"
     )
-    report = fetch.run(ctx, LAYA_DAY)
+    report = run_stage(ctx, "fetch", LAYA_DAY)
     assert report.details == {"new": 2, "cross": 1, "replace": 1, "inserted": 4, "updated": 0}
     saved = ctx.settings.data_dir / "raw" / "2026-09-24" / "rss-cs.CL+cs.LG+cs.AI.xml"
     assert saved.read_bytes() == data
@@ -410,41 +415,41 @@ def test_run_downloads_the_rss_feed_keeps_its_bytes_and_reuses_them(
         1,
         1,
     )
-    assert fetch.run(ctx, LAYA_DAY).written == 0
+    assert run_stage(ctx, "fetch", LAYA_DAY).written == 0
     assert len(httpserver.log) == 1  # the re-run read the saved bytes
 
 
 def test_latest_day_saves_the_feed_that_run_then_reuses(
-    arxiv_fixtures: Path, context: Context, httpserver: HTTPServer
+    arxiv_fixtures: Path, context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver)
     httpserver.expect_request(rss_path(ctx.settings.arxiv)).respond_with_data(
         read(arxiv_fixtures, "rss", LAYA)
     )
-    assert fetch.latest_day(ctx) == LAYA_DAY
-    assert fetch.run(ctx, LAYA_DAY).details["inserted"] == 4
+    assert fetch.latest_day(ctx.settings) == LAYA_DAY
+    assert run_stage(ctx, "fetch", LAYA_DAY).details["inserted"] == 4
     assert len(httpserver.log) == 1
 
 
 def test_rss_feed_of_another_day_raises_and_points_to_backfill(
-    arxiv_fixtures: Path, context: Context, httpserver: HTTPServer
+    arxiv_fixtures: Path, context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver)
     httpserver.expect_request(rss_path(ctx.settings.arxiv)).respond_with_data(
         read(arxiv_fixtures, "rss", LAYA)
     )
     with pytest.raises(FeedError, match=r"holds the announcement of 2026-09-24.*backfill"):
-        fetch.run(ctx, date(2026, 9, 23))
+        run_stage(ctx, "fetch", date(2026, 9, 23))
     assert count(context.engine, Paper) == count(context.engine, FeedDay) == 0
 
 
 def test_empty_rss_feed_records_no_announcement(
-    arxiv_fixtures: Path, context: Context, httpserver: HTTPServer
+    arxiv_fixtures: Path, context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver)
     empty = re.sub(rb"\s*<item>.*?</item>", b"", read(arxiv_fixtures, "rss", LAYA), flags=re.S)
     httpserver.expect_request(rss_path(ctx.settings.arxiv)).respond_with_data(empty)
-    report = fetch.run(ctx, LAYA_DAY)
+    report = run_stage(ctx, "fetch", LAYA_DAY)
     assert report.note == "no arXiv announcement on 2026-09-24"
     row = feed_day(context.engine, LAYA_DAY)
     assert row is not None
@@ -452,7 +457,7 @@ def test_empty_rss_feed_records_no_announcement(
 
 
 def test_503_then_200_succeeds_through_the_library_retries(
-    arxiv_fixtures: Path, context: Context, httpserver: HTTPServer
+    arxiv_fixtures: Path, context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver)
     path = rss_path(ctx.settings.arxiv)
@@ -460,31 +465,31 @@ def test_503_then_200_succeeds_through_the_library_retries(
         "busy", status=503, headers={"Retry-After": "0"}
     )
     httpserver.expect_ordered_request(path).respond_with_data(read(arxiv_fixtures, "rss", LAYA))
-    assert fetch.run(ctx, LAYA_DAY).details["inserted"] == 4
+    assert run_stage(ctx, "fetch", LAYA_DAY).details["inserted"] == 4
     assert [response.status_code for _, response in httpserver.log] == [503, 200]
 
 
 def test_persistent_500_raises_source_unavailable_and_stores_nothing(
-    context: Context, httpserver: HTTPServer
+    context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver, rss_num_retries=2)
     httpserver.expect_request(rss_path(ctx.settings.arxiv)).respond_with_data("oops", status=500)
     with pytest.raises(
         SourceUnavailableError, match=r"/rss/cs\.CL\+cs\.LG\+cs\.AI answered HTTP 500"
     ):
-        fetch.run(ctx, LAYA_DAY)
+        run_stage(ctx, "fetch", LAYA_DAY)
     assert len(httpserver.log) == 3
     assert count(context.engine, Paper) == count(context.engine, FeedDay) == 0
 
 
 def test_malformed_download_is_kept_under_rejected_and_nothing_is_stored(
-    arxiv_fixtures: Path, context: Context, httpserver: HTTPServer
+    arxiv_fixtures: Path, context: App, httpserver: HTTPServer
 ) -> None:
     ctx = rss_context(context, httpserver)
     truncated = read(arxiv_fixtures, "rss", LAYA)[:6000]
     httpserver.expect_request(rss_path(ctx.settings.arxiv)).respond_with_data(truncated)
     with pytest.raises(FeedError, match="raw bytes kept in"):
-        fetch.run(ctx, LAYA_DAY)
+        run_stage(ctx, "fetch", LAYA_DAY)
     raw = ctx.settings.data_dir / "raw"
     (rejected,) = (raw / "rejected").iterdir()
     assert rejected.read_bytes() == truncated
@@ -492,14 +497,12 @@ def test_malformed_download_is_kept_under_rejected_and_nothing_is_stored(
     assert count(context.engine, Paper) == count(context.engine, FeedDay) == 0
 
 
-def test_day_stored_by_another_source_is_not_read_again(
-    context: Context, arxiv_fixtures: Path
-) -> None:
+def test_day_stored_by_another_source_is_not_read_again(context: App, arxiv_fixtures: Path) -> None:
     ctx = file_context(context, arxiv_fixtures / "corpus" / CORPUS)
     day = date(2025, 10, 15)
     with session_scope(ctx.engine) as session:
         session.add(FeedDay(day=day, status=DayStatus.ANNOUNCED, source="api", new_count=3))
-    report = fetch.run(ctx, day)
+    report = run_stage(ctx, "fetch", day)
     assert report.written == 0
     assert report.note == "2025-10-15 was already stored from api"
 
