@@ -8,6 +8,7 @@ import sys
 import threading
 from datetime import timedelta
 
+import click
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
@@ -19,11 +20,13 @@ from telegram.ext import (
 )
 
 from bot import handlers
-from paperradar.app import Context, build_context
+from paperradar.app import App, build_app
 from paperradar.errors import ConfigError, PaperRadarError
 from paperradar.readers.feedback import CALLBACK_PATTERN
+from paperradar.service.console import configure_logging
 from paperradar.settings import load_settings
 
+QUIET_RATE_LIMITS = handlers.QuietRateLimits()
 NO_TOKEN = "the bot needs a token: set PAPERRADAR_TELEGRAM__BOT_TOKEN (from @BotFather)"
 COMMANDS = {
     "start": handlers.start,
@@ -41,9 +44,9 @@ COMMANDS = {
 }
 
 
-def build_application(ctx: Context) -> Application:  # type: ignore[type-arg]
+def build_application(app: App) -> Application:  # type: ignore[type-arg]
     """Wire the handlers to an Application on the configured Bot API server."""
-    settings = ctx.settings.telegram
+    settings = app.settings.telegram
     if settings.bot_token is None or not settings.enabled:
         raise ConfigError(NO_TOKEN)
     application = (
@@ -54,15 +57,23 @@ def build_application(ctx: Context) -> Application:  # type: ignore[type-arg]
         .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
         .build()
     )
-    application.bot_data[handlers.CORE] = ctx
+    application.bot_data[handlers.CORE] = app
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(
         CallbackQueryHandler(handlers.feedback_button, pattern=CALLBACK_PATTERN)
     )
-    # Registered last: any command no handler above took.
+    # Registered after the handlers above: whatever they did not take.
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown))
+    # Only in private chats: in a group the bot would answer every message.
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    application.add_handler(
+        MessageHandler(private_text & filters.UpdateType.MESSAGE, handlers.plain_text)
+    )
     application.add_error_handler(handlers.error_handler)
+    # Adding the same filter again is a no-op, so building twice logs once.
+    logging.getLogger(handlers.RATE_LIMITER_LOGGER).addFilter(QUIET_RATE_LIMITS)
     return application
 
 
@@ -79,27 +90,29 @@ async def _poll_until(application: Application, stop: threading.Event, timeout: 
         await application.stop()
 
 
-def serve_until(ctx: Context, stop: threading.Event, *, poll_timeout: float = 10.0) -> None:
+def serve_until(app: App, stop: threading.Event, *, poll_timeout: float = 10.0) -> None:
     """Answer updates in this thread until `stop` is set (`paperradar serve` runs it in a thread).
 
     Args:
         poll_timeout: seconds each getUpdates long poll waits; stopping waits for the one open.
     """
-    asyncio.run(_poll_until(build_application(ctx), stop, poll_timeout))
+    asyncio.run(_poll_until(build_application(app), stop, poll_timeout))
 
 
-def main() -> None:
-    """Load the settings, build the context and answer updates until interrupted."""
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
-    )
-    # httpx logs every getUpdates poll at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+@click.command()
+@click.option("-v", "--verbose", is_flag=True, help="Log every detail, with times and names.")
+def main(verbose: bool) -> None:
+    """Answer Telegram chats by long polling until interrupted (PAPERRADAR_TELEGRAM__BOT_TOKEN).
+
+    `paperradar serve` runs this bot together with the scheduler and the web archive; run
+    `paperradar-bot` alone when the bot gets a process of its own.
+    """
+    configure_logging(verbose=verbose)
     try:
         settings = load_settings()
         if not settings.telegram.enabled:
             raise ConfigError(NO_TOKEN)
-        application = build_application(build_context(settings))
+        application = build_application(build_app(settings))
     except PaperRadarError as error:
         sys.exit(f"paperradar-bot: {error}")
     application.run_polling(allowed_updates=Update.ALL_TYPES)

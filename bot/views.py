@@ -6,17 +6,26 @@ from collections.abc import Sequence
 from html import escape as escape_attribute
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import CallbackQueryLimit, MessageLimit
 
 from bot.actions import SETTINGS_USAGE, ChatState, TopicDetails
 from paperradar.rank.search import SearchHit
 from paperradar.readers import feedback
 from paperradar.store.records import CustomTopic, Paper, Subscription
+from paperradar.text import clean_text, cut
+
+# How much of a user's text a reply quotes back, and of an error message it shows.
+ECHO_LIMIT = 200
+ERROR_LIMIT = 500
+MAX_REPLY = MessageLimit.MAX_TEXT_LENGTH
+MAX_ANSWER = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
 
 HELP = f"""<b>PaperRadar</b>: your daily arXiv digest, ranked against your research topics.
 
 /today: today's digest now
 /topic list: shared topics (✓ subscribed) and your own
 /topic add &lt;name&gt;: &lt;description&gt; [; keywords: a, b]: a topic of your own, any language
+   (or &lt;name&gt; | &lt;description&gt; when the name holds a colon)
 /topic remove &lt;key&gt;: remove one of your own topics
 /topic show &lt;key&gt;: a topic's settings and recent picks
 /subscribe &lt;key&gt; · /unsubscribe &lt;key&gt;: shared topics
@@ -36,7 +45,51 @@ def escape(value: str) -> str:
     return escape_attribute(value, quote=False)
 
 
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """Quote a user's text back: cleaned, cut to `limit` characters, then escaped.
+
+    Cutting first means the ellipsis never splits an entity such as `&amp;`.
+    """
+    return escape(cut(clean_text(value), limit))
+
+
+def error_text(message: str) -> str:
+    """An error message as a reply: one short escaped line."""
+    return echo(message, ERROR_LIMIT)
+
+
+def answer_text(message: str) -> str:
+    """A callback answer (plain text, not HTML) within Telegram's 200 characters."""
+    return cut(clean_text(message), MAX_ANSWER)
+
+
+def _units(text: str) -> int:
+    """The length Telegram measures a text in: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, limit: int = MAX_REPLY) -> str:
+    """Keep a reply within Telegram's limit by dropping whole lines from its end.
+
+    Every line a view writes closes the tags it opens, so what is kept still parses.
+    """
+    if _units(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = 1  # the closing "…"
+    for line in text.split("\n"):
+        size += _units(line) + 1
+        if size > limit:
+            break
+        kept.append(line)
+    return "\n".join([*kept, "…"]) if kept else TOO_LONG
+
+
 SHORT_HELP = "Sorry, I don't know that one. /help lists what I can do."
+# Plain text gets a hint rather than a search: a stray message should not cost an embedding.
+PLAIN_TEXT_HINT = "Send /help to see what I can do; /search &lt;words&gt; searches papers."
+STALE_BUTTON = "This button no longer works."
+TOO_LONG = "That reply came out too long to send; /help lists the commands."
 ERROR_REPLY = "Something went wrong on my side; please try again later. /help lists the commands."
 GREETING = {
     "zh": "你好！我是 PaperRadar：每天从 arXiv 为你挑选与研究方向相关的论文，附中英文摘要。",
@@ -61,7 +114,7 @@ def _paper_link(paper: Paper) -> str:
 
 
 def _topic_line(key: str, title: str, mark: str = "") -> str:
-    return f"{mark}<code>{escape(key)}</code>: {escape(title)}"
+    return f"{mark}<code>{escape(key)}</code>: {echo(title)}"
 
 
 def topic_list(state: ChatState) -> str:
@@ -74,9 +127,15 @@ def topic_list(state: ChatState) -> str:
     if state.own is None:
         lines.append("none yet: /topic add &lt;name&gt;: &lt;description&gt;")
     else:
-        lines += [
-            _topic_line(key, t.title_zh or t.title, "· ") for key, t in state.own.topics.items()
-        ]
+        for key, own in state.own.topics.items():
+            line = _topic_line(key, own.title_zh or own.title, "· ")
+            # Keys chosen before they kept clear of the shared ones: say which one /topic means.
+            clash = (
+                " (yours: /topic show and remove mean this one)"
+                if key in state.shared.topics
+                else ""
+            )
+            lines.append(line + clash)
     return "\n".join(lines)
 
 
@@ -85,7 +144,7 @@ def topic_added(row: CustomTopic) -> str:
     text = f"Added {_topic_line(row.key, row.title)}. It is scored from the next run."
     if row.description_en:
         english = f"{row.title_en or ''}: {row.description_en}"
-        text += f"\nMatched in English as: <i>{escape(english)}</i>"
+        text += f"\nMatched in English as: <i>{echo(english)}</i>"
     return text
 
 
@@ -94,8 +153,8 @@ def topic_details(details: TopicDetails) -> str:
     topic = details.topic
     lines = [
         f"<b>{escape(topic.title_zh or topic.title)}</b> (<code>{escape(details.key)}</code>)",
-        escape(details.row.description if details.row else topic.description),
-        f"keywords: {escape(', '.join(topic.keywords)) or '—'}",
+        echo(details.row.description if details.row else topic.description, 1000),
+        f"keywords: {echo(', '.join(topic.keywords), 500) or '—'}",
         f"minimum {topic.min_percent}% · up to {topic.max_picks} picks a day",
         "<b>Recent picks</b>:" if details.picks else "No picks yet.",
     ]
@@ -125,7 +184,7 @@ def search_results(query: str, hits: Sequence[SearchHit]) -> str:
     """List search hits with their similarity and where they were picked before."""
     if not hits:
         return "No stored papers yet: search works once a day has been fetched."
-    lines = [f"<b>Closest stored papers to</b> <i>{escape(query)}</i>:"]
+    lines = [f"<b>Closest stored papers to</b> <i>{echo(query)}</i>:"]
     for number, hit in enumerate(hits, start=1):
         paper = hit.paper
         lines.append(

@@ -1,20 +1,21 @@
 """The interactive bot end to end: real PTB Application, real updates, a loopback Bot API."""
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
-from support.bot_api import BotApiServer, Sent, check_html, running_bot
+from sqlmodel import col, select
+from support.bot_api import BotApiServer, Chat, Failure, check_html, running_bot
 from support.openai_api import ChatServer, json_completion
 from support.outbox import seed_digest, telegram_context, telegram_settings
 from support.views import HOSTILE_ID, TOPICS
 
-from bot import actions
+from bot import actions, views
 from bot.__main__ import build_application
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.embed.embeddings import Embedder, embed_missing
 from paperradar.errors import ConfigError
 from paperradar.llm.client import LLMClient
@@ -22,31 +23,11 @@ from paperradar.profiles.profile import Profile
 from paperradar.readers import feedback
 from paperradar.settings import LLMSettings, Settings, TelegramSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import CustomTopic, DigestLanguage, Feedback, Paper, Subscription
+from paperradar.store.records import CustomTopic, Feedback, Paper, Subscription
+from paperradar.store.states import DigestLanguage
 
 PROFILE = Profile(name="default", topics=dict(TOPICS))
 ALICE, BOB, ADMIN, GROUP = 1001, 1002, 9000, -100500
-
-
-class Chat:
-    """Talk to the running bot as a user of one chat, and read its replies."""
-
-    def __init__(self, server: BotApiServer, chat_id: int, *, user_id: int | None = None) -> None:
-        self.server, self.chat_id, self.user_id = server, chat_id, user_id or chat_id
-
-    def say(self, text: str, *, replies: int = 1, language: str = "en") -> list[Sent]:
-        """Send a message and return the bot's next `replies` messages to this chat."""
-        before = len(self.server.sent_to(self.chat_id))
-        self.server.push_command(self.chat_id, text, user_id=self.user_id, language=language)
-        self.server.wait_for(
-            lambda state: sum(s.chat_id == self.chat_id for s in state.sent) >= before + replies,
-            f"{replies} repl(ies) to {text!r}",
-        )
-        return self.server.sent_to(self.chat_id)[before : before + replies]
-
-    def ask(self, text: str, **options: Any) -> str:
-        """Send a message and return the text of the bot's one reply."""
-        return self.say(text, **options)[0].text
 
 
 def _subscription(engine: Engine, chat_id: int) -> Subscription:
@@ -59,7 +40,8 @@ def _subscription(engine: Engine, chat_id: int) -> Subscription:
 def _own_topics(engine: Engine, chat_id: int) -> list[CustomTopic]:
     profile = f"sub-{_subscription(engine, chat_id).id}"
     with session_scope(engine) as session:
-        return list(session.exec(select(CustomTopic).where(CustomTopic.profile == profile)).all())
+        query = select(CustomTopic).where(CustomTopic.profile == profile)
+        return list(session.exec(query.order_by(col(CustomTopic.id))).all())
 
 
 @pytest.fixture
@@ -69,7 +51,7 @@ def bot_context(
     embedder: Embedder,
     bot_api: BotApiServer,
     bilingual_day: list[dict[str, Any]],
-) -> Context:
+) -> App:
     seed_digest(engine, PROFILE, bilingual_day[:6], hostile=True)
     return telegram_context(
         telegram_settings(settings, bot_api, admin_user_ids=[ADMIN]), engine, embedder, [PROFILE]
@@ -77,13 +59,13 @@ def bot_context(
 
 
 @pytest.fixture
-def running(bot_context: Context) -> Iterator[Context]:
+def running(bot_context: App) -> Iterator[App]:
     with running_bot(bot_context):
         yield bot_context
 
 
 def test_start_registers_the_chat_for_every_shared_topic_and_greets_in_its_language(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
     assert "你好" in Chat(bot_api, ALICE).ask("/start", language="zh-hans")
     assert "Hi!" in Chat(bot_api, BOB).ask("/start", language="en")
@@ -94,16 +76,17 @@ def test_start_registers_the_chat_for_every_shared_topic_and_greets_in_its_langu
     assert _subscription(running.engine, GROUP).topics == list(TOPICS)
 
 
-def test_the_bot_will_not_start_without_a_token(bot_context: Context) -> None:
+def test_the_bot_will_not_start_without_a_token(bot_context: App) -> None:
     settings = bot_context.settings.model_copy(update={"telegram": TelegramSettings()})
     with pytest.raises(ConfigError, match="PAPERRADAR_TELEGRAM__BOT_TOKEN"):
         build_application(replace(bot_context, settings=settings))
 
 
 def test_help_unknown_commands_and_bad_arguments_get_a_short_line_never_a_traceback(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
     chat = Chat(bot_api, ALICE)
+    chat.ask("/start")
     assert "/topic add" in chat.ask("/help")
     assert "/broadcast" not in chat.ask("/help")
     assert "/broadcast" in Chat(bot_api, ALICE, user_id=ADMIN).ask("/help")
@@ -126,9 +109,7 @@ def test_help_unknown_commands_and_bad_arguments_get_a_short_line_never_a_traceb
         assert check_html(reply) is None
 
 
-def test_subscriptions_change_only_the_chat_that_asks(
-    running: Context, bot_api: BotApiServer
-) -> None:
+def test_subscriptions_change_only_the_chat_that_asks(running: App, bot_api: BotApiServer) -> None:
     alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
     alice.ask("/start")
     bob.ask("/start")
@@ -144,9 +125,11 @@ def test_subscriptions_change_only_the_chat_that_asks(
 
 
 def test_own_topics_are_added_shown_and_removed_per_chat(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
     alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
+    alice.ask("/start")
+    bob.ask("/start")
     added = alice.ask(
         "/topic add Diffusion LMs: text generation with discrete diffusion language models; "
         "keywords: masked diffusion, discrete diffusion"
@@ -166,9 +149,11 @@ def test_own_topics_are_added_shown_and_removed_per_chat(
 
 
 def test_a_chinese_topic_without_an_llm_is_refused_honestly_and_not_stored(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
-    reply = Chat(bot_api, ALICE).ask("/topic add 扩散语言模型：用离散扩散模型生成文本")
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
+    reply = alice.ask("/topic add 扩散语言模型：用离散扩散模型生成文本")
     assert "only understands English" in reply
     assert "PAPERRADAR_LLM__BASE_URL" in reply
     with session_scope(running.engine) as session:
@@ -176,7 +161,7 @@ def test_a_chinese_topic_without_an_llm_is_refused_honestly_and_not_stored(
 
 
 def test_a_chinese_topic_is_translated_once_by_the_llm_and_scored_in_english(
-    bot_context: Context, bot_api: BotApiServer, chat_server: ChatServer, llm_settings: LLMSettings
+    bot_context: App, bot_api: BotApiServer, chat_server: ChatServer, llm_settings: LLMSettings
 ) -> None:
     chat_server.script(
         json_completion(
@@ -191,6 +176,7 @@ def test_a_chinese_topic_is_translated_once_by_the_llm_and_scored_in_english(
     )
     ctx = replace(bot_context, llm=LLMClient(llm_settings))
     with running_bot(ctx):
+        Chat(bot_api, ALICE).ask("/start")
         reply = Chat(bot_api, ALICE).ask(
             "/topic add 扩散语言模型：用离散扩散模型生成文本；关键词：掩码扩散"
         )
@@ -213,9 +199,10 @@ def test_a_chinese_topic_is_translated_once_by_the_llm_and_scored_in_english(
 
 
 def test_today_sends_the_chats_topics_with_buttons_and_hostile_text_escaped(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
     alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
     alice.ask("/unsubscribe long_context")
     expected = actions.today(running, str(ALICE))
     parts = alice.say("/today", replies=len(expected))
@@ -233,9 +220,10 @@ def test_today_sends_the_chats_topics_with_buttons_and_hostile_text_escaped(
 
 
 def test_feedback_buttons_record_votes_answer_and_tick_the_pressed_button(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
     alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
     (part, *_) = alice.say("/today", replies=len(actions.today(running, str(ALICE))))
     assert part.reply_markup is not None
     up, down = part.reply_markup["inline_keyboard"][0][:2]
@@ -263,18 +251,21 @@ def test_feedback_buttons_record_votes_answer_and_tick_the_pressed_button(
 
 
 def test_search_finds_stored_papers_by_meaning_and_names_past_picks(
-    running: Context, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer
 ) -> None:
     with session_scope(running.engine) as session:
         embed_missing(session, running.embedder, session.exec(select(Paper)).all())
-    reply = Chat(bot_api, ALICE).ask("/search world models that simulate computer-use agents")
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
+    reply = alice.ask("/search world models that simulate computer-use agents")
     first = reply.splitlines()[1]
     assert "R-WoM" in first and "2510.11892" in first
     assert "picked for <code>" in reply
 
 
-def test_settings_are_shown_changed_and_checked(running: Context, bot_api: BotApiServer) -> None:
+def test_settings_are_shown_changed_and_checked(running: App, bot_api: BotApiServer) -> None:
     alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
     assert "language: the profile default" in alice.ask("/settings")
     assert "language: en" in alice.ask("/settings language en")
     assert "minimum percent: 60" in alice.ask("/settings min 60")
@@ -293,7 +284,7 @@ def test_settings_are_shown_changed_and_checked(running: Context, bot_api: BotAp
     )
 
 
-def test_admin_commands_check_the_allow_list(running: Context, bot_api: BotApiServer) -> None:
+def test_admin_commands_check_the_allow_list(running: App, bot_api: BotApiServer) -> None:
     alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
     alice.ask("/start")
     bob.ask("/start")
@@ -310,3 +301,136 @@ def test_admin_commands_check_the_allow_list(running: Context, bot_api: BotApiSe
     assert bot_api.sent_to(BOB)[before].text == "Maintenance at 22:00"
     assert "Only topics added here" in admin.ask("/shared remove model_merging")
     assert "Removed" in admin.ask("/shared remove tool_use")
+
+
+# --- the bug reports, one test each -----------------------------------------------------------
+
+
+def test_today_after_stop_asks_for_start_and_the_chat_stays_stopped(
+    running: App, bot_api: BotApiServer
+) -> None:
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
+    alice.ask("/unsubscribe long_context")
+    alice.ask("/stop")
+    for command in ("/today", "/topic list", "/settings min 10", "/subscribe long_context"):
+        assert "send /start" in alice.ask(command)
+    row = _subscription(running.engine, ALICE)
+    assert (row.active, row.topics, row.min_percent) == (False, ["model_merging"], None)
+    assert "send /start" in alice.ask("/stop")
+    assert "Hi!" in alice.ask("/start")
+    row = _subscription(running.engine, ALICE)
+    assert (row.active, row.topics) == (True, ["model_merging"])
+
+
+def test_a_vote_from_a_chat_that_never_started_is_refused_and_stores_nothing(
+    running: App, bot_api: BotApiServer
+) -> None:
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
+    (part, *_) = alice.say("/today", replies=len(actions.today(running, str(ALICE))))
+    assert part.reply_markup is not None
+    up = part.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    bot_api.push_button(replace(part, chat_id=BOB), up)
+    bot_api.wait_for(lambda state: len(state.answers) == 1, "the callback answer")
+    assert "send /start" in bot_api.state.answers[0]["text"]
+    assert not bot_api.state.edits
+    with session_scope(running.engine) as session:
+        assert not session.exec(select(Feedback)).all()
+        assert not session.exec(
+            select(Subscription).where(Subscription.recipient == str(BOB))
+        ).all()
+
+
+def test_an_over_long_search_is_refused_and_an_echoed_query_is_cut(
+    running: App, bot_api: BotApiServer
+) -> None:
+    with session_scope(running.engine) as session:
+        embed_missing(session, running.embedder, session.exec(select(Paper)).all())
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
+    refused = alice.ask("/search " + "world models " * 400)
+    assert "at most 300 characters" in refused and len(refused) < 200
+    query = " ".join(["world models that simulate computer-use agents"] * 6)
+    reply = alice.ask(f"/search {query}")
+    first = reply.splitlines()[0]
+    assert "<i>world models that simulate" in first and first.endswith("…</i>:")
+    assert query not in reply and len(first) < 300
+
+
+def test_an_own_topic_never_takes_the_key_of_a_shared_topic(
+    running: App, bot_api: BotApiServer
+) -> None:
+    alice, admin = Chat(bot_api, ALICE), Chat(bot_api, ALICE, user_id=ADMIN)
+    alice.ask("/start")
+    assert "<code>model_merging_2</code>" in alice.ask("/topic add Model merging: my own take")
+    assert "<code>tool_use</code>" in alice.ask("/topic add Tool use: agents that call tools")
+    shared = admin.ask("/shared add Tool use: LLM agents that call tools and APIs")
+    assert "<code>tool_use_2</code>" in shared
+    listed = alice.ask("/topic list")
+    for key in ("model_merging", "model_merging_2", "tool_use", "tool_use_2"):
+        assert listed.count(f"<code>{key}</code>") == 1, key
+    assert "my own take" in alice.ask("/topic show model_merging_2")
+
+
+def test_topic_input_splits_on_the_first_colon_outside_urls_or_on_a_pipe(
+    running: App, bot_api: BotApiServer
+) -> None:
+    alice = Chat(bot_api, ALICE)
+    alice.ask("/start")
+    assert "&lt;name&gt;: &lt;description&gt;" in alice.ask("/topic add [x](javascript:alert(1))")
+    assert not _own_topics(running.engine, ALICE)
+    alice.ask("/topic add Agents | LLM agents: tools, see https://example.org/a:b")
+    alice.ask("/topic add https://example.org/world：world models for agents")
+    alice.ask("/topic add [docs](https://x.org/a:b): what the linked page covers")
+    assert [(row.title, row.description) for row in _own_topics(running.engine, ALICE)] == [
+        ("Agents", "LLM agents: tools, see https://example.org/a:b"),
+        ("https://example.org/world", "world models for agents"),
+        ("[docs](https://x.org/a:b)", "what the linked page covers"),
+    ]
+
+
+def test_plain_text_gets_a_hint_in_private_chats_and_is_ignored_in_groups(
+    running: App, bot_api: BotApiServer
+) -> None:
+    (hint,) = Chat(bot_api, ALICE).replies_to("what's new in model merging?", replies=1)
+    assert "/help" in hint.text and "/search" in hint.text
+    assert not Chat(bot_api, GROUP, user_id=BOB).replies_to("hello everyone", replies=0)
+    assert not Chat(bot_api, GROUP, user_id=BOB).replies_to("/help@another_bot", replies=0)
+    with session_scope(running.engine) as session:
+        assert not session.exec(select(Subscription)).all()
+
+
+def test_rate_limits_and_network_blips_log_one_warning_line_and_bugs_keep_their_traceback(
+    running: App, bot_api: BotApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bot_api.fail_next(
+        ALICE,
+        Failure(429, "Too Many Requests: retry after 1", retry_after=1),
+        Failure(502, "Bad Gateway"),
+        Failure(400, "Bad Request: message is too long"),
+    )
+    for _ in range(3):
+        bot_api.push_command(ALICE, "/help")
+    bot_api.wait_for(lambda state: bool(state.sent), "the reply after the third /help")
+    assert [sent.text for sent in bot_api.sent_to(ALICE)] == [views.ERROR_REPLY]
+    warned = [r for r in caplog.records if r.name == "bot.handlers" and r.levelname == "WARNING"]
+    assert [(r.getMessage().count("\n"), r.exc_info) for r in warned] == [(0, None), (0, None)]
+    assert "RetryAfter" in warned[0].getMessage() and "NetworkError" in warned[1].getMessage()
+    limiter = [r for r in caplog.records if r.name == "telegram.ext.AIORateLimiter"]
+    assert [(r.levelname, r.exc_info) for r in limiter if "Rate limit" in r.getMessage()] == [
+        ("INFO", None)
+    ]
+    (bug,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert bug.exc_info is not None and "too long" in str(bug.exc_info[1])
+
+
+def test_a_reply_over_telegrams_limit_keeps_whole_lines_that_still_parse() -> None:
+    lines = [f"<b>{number}</b> {'x' * 90}" for number in range(100)]
+    fitted = views.fit("\n".join(lines))
+    assert len(fitted) <= views.MAX_REPLY and fitted.endswith("\n…")
+    assert check_html(fitted) is None
+    assert fitted.split("\n")[:-1] == lines[: len(fitted.split("\n")) - 1]
+    assert views.fit("short") == "short"
+    assert views.echo("<b>" + "&" * 300) == "&lt;b&gt;" + "&amp;" * 196 + "…"

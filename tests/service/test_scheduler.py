@@ -8,7 +8,6 @@ and a failed run on Friday (the feed unreadable), which the admin chat hears abo
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,8 +25,9 @@ from sqlmodel import select
 from support.bot_api import BotApiServer, Sent
 from support.crashpoints import Child, CommitPoint, write_sitecustomize
 from support.papers import json_lines
+from support.processes import child_env
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.deliver.channels import build_channels
 from paperradar.deliver.outbox import due_at
 from paperradar.embed.embeddings import Embedder
@@ -37,17 +37,11 @@ from paperradar.service import scheduler as service
 from paperradar.service.calendar import fire_times
 from paperradar.settings import ArxivSettings, ScheduleSettings, Settings, TelegramSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import (
-    DayStatus,
-    Delivery,
-    DeliveryStatus,
-    Digest,
-    FeedDay,
-    Run,
-    RunStatus,
-    ScheduledJob,
-    Subscription,
-)
+from paperradar.store.records import Delivery, Digest, FeedDay, Run, ScheduledJob, Subscription
+from paperradar.store.states import DayStatus, DeliveryStatus, RunStatus
+
+# A simulated week of real runs, and `serve` as a real process.
+pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_FEED = REPO_ROOT / "src" / "paperradar" / "demo" / "cs_cl_lg_ai_2025-10-15.jsonl.gz"
@@ -110,7 +104,7 @@ def week_context(
     bot_api: BotApiServer,
     arxiv_fixtures: Path,
     tmp_path: Path,
-) -> Iterator[tuple[Context, FakeClock]]:
+) -> Iterator[tuple[App, FakeClock]]:
     feed = _week_feed(
         tmp_path / "week.jsonl",
         arxiv_fixtures / "corpus" / "corpus_cs_cl_lg_ai_2025-09_2025-10.jsonl",
@@ -126,7 +120,7 @@ def week_context(
     )
     clock = FakeClock()
     profiles = load_profiles(settings.profiles_dir)
-    ctx = Context(
+    ctx = App(
         settings=settings,
         engine=engine,
         profiles=profiles,
@@ -158,30 +152,19 @@ def week_context(
     yield ctx, clock
 
 
-def _crash_a_real_run(ctx: Context, folder: Path) -> None:
+def _crash_a_real_run(ctx: App, folder: Path) -> None:
     """Run Wednesday's pipeline in a real process and SIGKILL it while it composes."""
     settings = ctx.settings
     hooks = write_sitecustomize(
         folder / "hooks", CommitPoint("digests", "before", 1), folder / "commits.log"
     )
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(hooks),
-        "PAPERRADAR_CONFIG": "",
-        "PAPERRADAR_DATABASE_URL": settings.resolved_database_url,
-        "PAPERRADAR_DATA_DIR": str(settings.data_dir),
-        "PAPERRADAR_PROFILES_DIR": str(settings.profiles_dir),
-        "PAPERRADAR_PROMPTS_DIR": str(settings.prompts_dir),
-        "PAPERRADAR_MIGRATIONS_DIR": str(settings.migrations_dir),
-        "PAPERRADAR_EMBEDDING__DEVICE": "cpu",
-        "HF_HUB_OFFLINE": "1",
-    }
+    env = child_env(settings, PYTHONPATH=str(hooks))
     feed = str(settings.arxiv.feed_file)
     result = Child().run(["run", "--feed", feed, "--day", WEDNESDAY.isoformat()], env, cwd=folder)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
 
 
-def _simulate(ctx: Context, clock: FakeClock, folder: Path) -> None:
+def _simulate(ctx: App, clock: FakeClock, folder: Path) -> None:
     """Fire each job at its triggers' times, oldest first, with the crash and the downtime."""
     svc = service.Service(ctx)
     triggers = service.job_triggers(ctx.settings.schedule, START)
@@ -210,7 +193,7 @@ def _simulate(ctx: Context, clock: FakeClock, folder: Path) -> None:
 
 
 def test_a_simulated_week_with_a_holiday_and_a_crash_sends_each_digest_once(
-    week_context: tuple[Context, FakeClock], bot_api: BotApiServer, tmp_path: Path
+    week_context: tuple[App, FakeClock], bot_api: BotApiServer, tmp_path: Path
 ) -> None:
     ctx, clock = week_context
     log = Log(clock)
@@ -271,18 +254,7 @@ def test_serve_runs_the_scheduler_until_sigterm(
     # A feed of one paper of another day: today, nothing is announced.
     old_day = tmp_path / "old-day.jsonl"
     old_day.write_text(json.dumps(json_lines(DEMO_FEED)[0]) + "\n", encoding="utf-8")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PAPERRADAR_CONFIG": "",
-        "PAPERRADAR_DATABASE_URL": settings.resolved_database_url,
-        "PAPERRADAR_DATA_DIR": str(settings.data_dir),
-        "PAPERRADAR_PROFILES_DIR": str(settings.profiles_dir),
-        "PAPERRADAR_PROMPTS_DIR": str(settings.prompts_dir),
-        "PAPERRADAR_MIGRATIONS_DIR": str(settings.migrations_dir),
-        "PAPERRADAR_EMBEDDING__DEVICE": "cpu",
-        "PAPERRADAR_ARXIV__FEED_FILE": str(old_day),
-        "HF_HUB_OFFLINE": "1",
-    }
+    env = child_env(settings, PAPERRADAR_ARXIV__FEED_FILE=str(old_day))
     process = subprocess.Popen(
         [sys.executable, "-m", "paperradar", "serve", "--role", "scheduler"],
         env=env,

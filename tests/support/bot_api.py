@@ -37,6 +37,8 @@ TAG = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s+[a-z-]+=\"[^\"]*\")*)\s*>")
 ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 MAX_TEXT = 4096
 WAIT_SECONDS = 30.0
+# How the bot's /help reply begins (`Chat.replies_to` sends /help as a sentinel).
+HELP_HEAD = "<b>PaperRadar</b>"
 
 
 def check_html(text: str) -> str | None:
@@ -300,6 +302,44 @@ class BotApiServer:
             return _error(400, "Bad Request: message to edit not found")
         original.reply_markup = edit["reply_markup"]
         return _ok(original.as_message())
+
+
+class Chat:
+    """Talk to the running bot as a user of one chat, and read its replies."""
+
+    def __init__(self, server: BotApiServer, chat_id: int, *, user_id: int | None = None) -> None:
+        self.server, self.chat_id, self.user_id = server, chat_id, user_id or chat_id
+
+    def say(self, text: str, *, replies: int = 1, language: str = "en") -> list[Sent]:
+        """Send a message and return the bot's next `replies` messages to this chat."""
+        before = len(self.server.sent_to(self.chat_id))
+        self.server.push_command(self.chat_id, text, user_id=self.user_id, language=language)
+        self.server.wait_for(
+            lambda state: sum(s.chat_id == self.chat_id for s in state.sent) >= before + replies,
+            f"{replies} repl(ies) to {text!r}",
+        )
+        return self.server.sent_to(self.chat_id)[before : before + replies]
+
+    def ask(self, text: str, **options: Any) -> str:
+        """Send a message and return the text of the bot's one reply."""
+        return self.say(text, **options)[0].text
+
+    def replies_to(self, text: str, *, replies: int) -> list[Sent]:
+        """Send a message and check that exactly `replies` replies come; return them.
+
+        A /help follows the message as a sentinel: the bot answers one chat's updates in
+        order, so the /help's reply comes after everything the message caused.
+        """
+        before = len(self.server.sent_to(self.chat_id))
+        self.server.push_command(self.chat_id, text, user_id=self.user_id)
+        self.server.push_command(self.chat_id, "/help", user_id=self.user_id)
+        self.server.wait_for(
+            lambda state: sum(s.chat_id == self.chat_id for s in state.sent) > before + replies,
+            f"{replies} repl(ies) to {text!r}, then the /help after it",
+        )
+        got = self.server.sent_to(self.chat_id)[before:]
+        assert got[replies].text.startswith(HELP_HEAD), f"not {replies} repl(ies): {got}"
+        return got[:replies]
 
 
 def _user(user_id: int, language: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """A loopback OpenAI-compatible chat-completions server, scripted reply by reply or per request.
 
 The replies have the shapes real providers send: a `chat.completion` object with `choices`,
-`finish_reason`, `refusal` and `usage`, or an `{"error": {...}}` body with an HTTP status.
+`finish_reason`, `refusal` and `usage`, or an `{"error": {...}}` body with an HTTP status; or,
+as a broken proxy or server does, any raw body (an HTML page, truncated JSON) with any status.
 """
 
 from __future__ import annotations
@@ -26,12 +27,22 @@ TOPIC_LINE = re.compile(r"^- `([a-z0-9_]+)`:", re.MULTILINE)
 
 @dataclass(frozen=True)
 class Reply:
-    """One HTTP answer: status, JSON body, headers, and how long to stall before sending it."""
+    """One HTTP answer: status, JSON body, headers, and how long to stall before sending it.
+
+    `raw`, when set, is sent instead of `body`, byte for byte, as `content_type`.
+    """
 
     status: int = 200
-    body: dict[str, Any] = field(default_factory=dict)
+    body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    raw: str | bytes | None = None
+    content_type: str = "application/json"
+
+
+def raw_reply(raw: str | bytes, *, content_type: str, status: int = 200) -> Reply:
+    """An answer with a body that is not a chat completion: HTML, plain text, broken JSON."""
+    return Reply(status=status, raw=raw, content_type=content_type)
 
 
 def completion(
@@ -164,10 +175,10 @@ class ChatServer:
         if reply.delay_seconds:
             time.sleep(reply.delay_seconds)
         return Response(
-            json.dumps(reply.body, ensure_ascii=False),
+            json.dumps(reply.body, ensure_ascii=False) if reply.raw is None else reply.raw,
             status=reply.status,
             headers=reply.headers,
-            content_type="application/json",
+            content_type=reply.content_type,
         )
 
 

@@ -1,8 +1,13 @@
-"""Parse arXiv listings (RSS, API Atom, JSONL) into Announcement values: pure, no I/O."""
+"""Parse arXiv listings (RSS, API Atom, JSONL) into Announcement values: pure, no I/O.
+
+Every text an Announcement holds is cleaned here, once, for every format: lone surrogates,
+control characters and bidi overrides never reach the database, the embedder or a channel.
+"""
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import xml.sax
@@ -16,19 +21,28 @@ from xml.etree import ElementTree
 
 import feedparser
 
-from paperradar.embed.embeddings import paper_text, text_sha
 from paperradar.errors import FeedError
 from paperradar.settings import ArxivSettings
-from paperradar.store.records import AnnounceType
+from paperradar.store.states import AnnounceType
+from paperradar.text import ANSI_SEQUENCE, clean_text, paper_text, text_sha
 
 HOME_CATEGORIES = tuple(ArxivSettings().categories)
 JSONL_FIELDS = ("id", "title", "abstract", "authors", "categories", "date")
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"
+# The most bytes a feed may hold, as read or downloaded (a real daily feed is under 5 MB) ...
+MAX_FEED_BYTES = 100 * 1024 * 1024
+# ... and once gzip input is inflated (a gzip bomb of a few MB inflates to gigabytes).
+MAX_INFLATED_BYTES = 500 * 1024 * 1024
 
 _ID = r"(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
 _ID_AT_END = re.compile(rf"(?:^|abs/|arXiv\.org:|arXiv:){_ID}$", re.IGNORECASE)
 _RSS_PREFIX = re.compile(rf"^arXiv:{_ID}\s+Announce Type:\s*\S+\s+Abstract:\s*", re.IGNORECASE)
+# XML 1.0 forbids most control characters, raw or as character references: one ESC in one
+# title would make the whole feed unreadable, so they are dropped before parsing (a terminal
+# escape sequence whole, as `clean_text` drops it).
+_XML_CONTROL_BYTES = re.compile(ANSI_SEQUENCE.pattern.encode() + rb"|[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_CHARACTER_REFERENCE = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
 
 
 @dataclass(frozen=True)
@@ -64,8 +78,13 @@ class Feed:
 
 
 def collapse(text: str) -> str:
-    """Collapse every run of whitespace to one space and strip the ends."""
-    return " ".join(text.split())
+    """Clean a text (see `clean_text`), collapse its whitespace runs to one space, strip it."""
+    return " ".join(clean_text(text).split())
+
+
+def in_words(size: int) -> str:
+    """Say a byte count as a size limit is named in errors: "100 MB", "4,096 bytes"."""
+    return f"{size / 1024 / 1024:g} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
 def split_id(value: str, *, where: str) -> tuple[str, int]:
@@ -77,18 +96,21 @@ def split_id(value: str, *, where: str) -> tuple[str, int]:
 
 
 def _optional(value: object) -> str | None:
-    return collapse(value) if isinstance(value, str) and value.strip() else None
+    return (collapse(value) or None) if isinstance(value, str) else None
 
 
 def _required(value: object, field: str, where: str) -> str:
     # A title that is literally "0" is a title: only absence or blankness counts as missing.
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):
+        raise FeedError(f"{where}: {field} must be text, not {type(value).__name__}")
+    text = collapse(value) if isinstance(value, str) else ""
+    if not text:
         raise FeedError(f"{where}: missing {field}")
-    return collapse(value)
+    return text
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(value.strip() for value in values if value and value.strip()))
+    return tuple(dict.fromkeys(text for value in values if value and (text := collapse(value))))
 
 
 def _rfc822_day(value: object, where: str) -> date | None:
@@ -102,7 +124,7 @@ def _rfc822_day(value: object, where: str) -> date | None:
 
 
 def _rss_item(entry: Any, channel_day: date | None, source: str) -> Announcement:
-    where = f"{source}: item {entry.get('id') or entry.get('link') or '?'}"
+    where = f"{source}: item {collapse(entry.get('id') or entry.get('link') or '?')[:200]}"
     summary = collapse(entry.get("summary") or "")
     prefix = _RSS_PREFIX.match(summary)
     arxiv_id, version = split_id(entry.get("id") or entry.get("link") or "", where=where)
@@ -158,7 +180,7 @@ def _atom_entry(entry: Any, source: str, affiliations: tuple[str, ...] = ()) -> 
     entry_id = entry.get("id") or ""
     if "/api/errors" in entry_id:
         raise FeedError(f"{source}: arXiv API error: {collapse(entry.get('summary') or entry_id)}")
-    where = f"{source}: entry {entry_id or '?'}"
+    where = f"{source}: entry {collapse(entry_id or '?')[:200]}"
     arxiv_id, version = split_id(entry_id, where=where)
     published = entry.get("published")
     try:
@@ -183,7 +205,31 @@ def _atom_entry(entry: Any, source: str, affiliations: tuple[str, ...] = ()) -> 
     )
 
 
+def _is_xml_character(code: int) -> bool:
+    """Whether XML 1.0 allows a character (by its code point) in a document."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def xml_safe(data: bytes) -> bytes:
+    """Drop the characters XML 1.0 forbids, raw or as `&#...;` references, from UTF-8 XML."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16, where a zero byte is no character
+        return data
+
+    def allowed(match: re.Match[bytes]) -> bytes:
+        digits = match[1]
+        code = int(digits[1:], 16) if digits.startswith(b"x") else int(digits)
+        return match[0] if _is_xml_character(code) else b""
+
+    return _XML_CHARACTER_REFERENCE.sub(allowed, _XML_CONTROL_BYTES.sub(b"", data))
+
+
 def _parse_xml(data: bytes, source: str) -> Feed:
+    data = xml_safe(data)
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     problem = parsed.get("bozo_exception")
     # A truncated download still yields its first items, so any XML error rejects the feed.
@@ -271,11 +317,28 @@ def _feed(
     return Feed(announced_on=announced_on, announcements=tuple(unique.values()), source=source)
 
 
+def gunzip(data: bytes, *, source: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Inflate gzip bytes, a bounded stream: more than `limit` bytes out is a FeedError."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            inflated = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise FeedError(f"{source}: broken gzip data ({error})") from error
+    if len(inflated) > limit:
+        raise FeedError(
+            f"{source}: gzip data inflates to more than {in_words(limit)}, the limit "
+            "(paperradar.ingest.feeds.MAX_INFLATED_BYTES); is it a gzip bomb?"
+        )
+    return inflated
+
+
 def parse_feed(
     data: bytes,
     *,
     source: str = "feed",
     home_categories: Collection[str] = HOME_CATEGORIES,
+    max_bytes: int = MAX_FEED_BYTES,
+    max_inflated_bytes: int = MAX_INFLATED_BYTES,
 ) -> Feed:
     """Parse arXiv RSS, arXiv API Atom, or JSONL (plain or gzip) bytes into a Feed.
 
@@ -284,12 +347,16 @@ def parse_feed(
         source: names the input in error messages and `Feed.source`.
         home_categories: for JSONL, a paper whose primary category is one of these is `new`,
             any other is `cross`.
+        max_bytes: the most bytes `data` may hold.
+        max_inflated_bytes: the most bytes gzip `data` may inflate to.
     """
+    if len(data) > max_bytes:
+        raise FeedError(
+            f"{source}: {len(data):,} bytes is more than {in_words(max_bytes)}, the limit "
+            "of a feed (paperradar.ingest.feeds.MAX_FEED_BYTES)"
+        )
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as error:
-            raise FeedError(f"{source}: broken gzip data ({error})") from error
+        data = gunzip(data, source=source, limit=max_inflated_bytes)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if not head:
         raise FeedError(f"{source}: empty feed")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
-from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableError
+from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableError, describe_invalid
+from paperradar.llm.contract import ChatReply, extract_json, response_format
 from paperradar.settings import LLMSettings
 
 logger = logging.getLogger(__name__)
@@ -27,9 +27,6 @@ REPAIR_REQUEST = (
     "Reply again with only the corrected JSON object: no prose, no code fences."
 )
 REPAIR_ATTEMPTS = 1
-THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
-FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
-DECODER = json.JSONDecoder()
 
 
 @dataclass(frozen=True)
@@ -41,12 +38,12 @@ class Usage:
     calls: int = 0
 
     @classmethod
-    def of(cls, replies: Sequence[ChatCompletion]) -> Usage:
+    def of(cls, replies: Sequence[ChatReply]) -> Usage:
         """Sum the usage the provider reported on each reply."""
         counted = [reply.usage for reply in replies if reply.usage]
         return cls(
-            prompt_tokens=sum(usage.prompt_tokens for usage in counted),
-            completion_tokens=sum(usage.completion_tokens for usage in counted),
+            prompt_tokens=sum(usage.prompt_tokens or 0 for usage in counted),
+            completion_tokens=sum(usage.completion_tokens or 0 for usage in counted),
             calls=len(replies),
         )
 
@@ -74,74 +71,6 @@ class RejectedReplyError(LLMOutputError):
         super().__init__(message)
         self.usage = usage
         self.flagged = tuple(flagged)
-
-
-def extract_json(reply: str) -> str:
-    """Return the JSON object inside a reply: drop reasoning blocks, code fences and prose.
-
-    Prose around the object may hold braces of its own (an abstract quoted back, a stray
-    example), so the longest span that parses as a JSON object wins; when none parses, the
-    text from the first `{` to the last `}` is returned for the validator to describe.
-    """
-    text = THINKING.sub("", reply).strip()
-    fenced = FENCE.search(text)
-    if fenced:
-        text = fenced.group(1).strip()
-    best = ""
-    position = text.find("{")
-    while position >= 0:
-        try:
-            value, end = DECODER.raw_decode(text, position)
-        except json.JSONDecodeError:
-            position = text.find("{", position + 1)
-            continue
-        if isinstance(value, dict) and end - position > len(best):
-            best = text[position:end]
-        position = text.find("{", end)
-    if best:
-        return best
-    start, end = text.find("{"), text.rfind("}")
-    return text[start : end + 1] if 0 <= start < end else text
-
-
-def describe_problems(error: ValidationError) -> str:
-    """Say what is wrong with a reply, by location and message, without echoing its content."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in issue['loc']) or '(top)'}: {issue['msg']}"
-        for issue in error.errors(include_url=False, include_input=False)
-    )
-
-
-def response_format(settings: LLMSettings, schema: type[BaseModel]) -> dict[str, object] | None:
-    """Return the `response_format` to send for the configured JSON mode (None: send none)."""
-    if settings.json_mode == "none":
-        return None
-    if settings.json_mode == "json_object":
-        return {"type": "json_object"}
-    contract = schema.model_json_schema()
-    return {
-        "type": "json_schema",
-        "json_schema": {
-            "name": schema.__name__,
-            "schema": contract,
-            "strict": _is_closed(contract),
-        },
-    }
-
-
-def _is_closed(node: object) -> bool:
-    """Whether every object in a JSON schema forbids extra keys, as OpenAI's strict mode demands.
-
-    A `dict[str, X]` field is an open object, so a contract holding one is sent with strict off:
-    OpenAI rejects it otherwise, while vLLM and others constrain decoding with it all the same.
-    """
-    if isinstance(node, list):
-        return all(_is_closed(item) for item in node)
-    if not isinstance(node, dict):
-        return True
-    if node.get("type") == "object" and node.get("additionalProperties", True) is not False:
-        return False
-    return all(_is_closed(value) for value in node.values())
 
 
 class LLMClient:
@@ -180,13 +109,14 @@ class LLMClient:
                 the problems it returns are sent back in the repair request like a schema error.
 
         Raises:
-            RejectedReplyError: a refusal, a cut-off reply, or two replies that fail.
+            RejectedReplyError: a body that is not a chat completion, a refusal, a cut-off
+                or empty reply, or two replies that fail.
         """
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
-        replies: list[ChatCompletion] = []
+        replies: list[ChatReply] = []
         flagged: list[str] = []
         while True:
             replies.append(self._ask(messages, schema, spent=Usage.of(replies)))
@@ -196,7 +126,7 @@ class LLMClient:
                 flagged += found
                 problems = "; ".join(found)
             except ValidationError as error:
-                problems = describe_problems(error)
+                problems = describe_invalid(error)
             if not problems:
                 return Completion(value, Usage.of(replies), tuple(flagged))
             if len(replies) == REPAIR_ATTEMPTS + 1:
@@ -214,37 +144,48 @@ class LLMClient:
 
     def _ask(
         self, messages: list[ChatCompletionMessageParam], schema: type[BaseModel], *, spent: Usage
-    ) -> ChatCompletion:
-        """Make one request (the client retries it) and reject refusals and cut-off replies."""
+    ) -> ChatReply:
+        """Make one request (the client retries it); reject all but a usable chat completion.
+
+        The body is read as data, not through the openai client's parsing, which hands back
+        a str for a non-JSON body and an unvalidated object for JSON of another shape.
+        """
         format_ = response_format(self.settings, schema)
         try:
-            reply = self._client.chat.completions.create(
+            raw = self._client.chat.completions.with_raw_response.create(
                 model=self.model,
                 messages=messages,
                 temperature=self.settings.temperature,
                 response_format=format_ if format_ is not None else openai.omit,  # type: ignore[arg-type]
                 extra_body=self.settings.extra_body,
             )
+            body = raw.http_response.content
         except openai.APIError as error:
             raise _unavailable(error, self.settings) from error
+        try:
+            reply = ChatReply.model_validate_json(body)
+        except ValidationError as error:
+            content_type = raw.http_response.headers.get("content-type", "no content type")[:80]
+            raise RejectedReplyError(
+                f"{self.settings.base_url} answered HTTP {raw.http_response.status_code} "
+                f"({content_type}, {len(body):,} bytes) with no chat completion: "
+                f"{describe_invalid(error)}",
+                usage=spent + Usage(calls=1),
+            ) from error
         problem = _unusable(reply, self.settings)
         if problem:
             raise RejectedReplyError(problem, usage=spent + Usage.of([reply]))
         return reply
 
     @staticmethod
-    def _validate(
-        reply: ChatCompletion, schema: type[T], context: Mapping[str, object] | None
-    ) -> T:
+    def _validate(reply: ChatReply, schema: type[T], context: Mapping[str, object] | None) -> T:
         return schema.model_validate_json(
             extract_json(_content(reply)), context=dict(context) if context else None
         )
 
 
-def _unusable(reply: ChatCompletion, settings: LLMSettings) -> str | None:
+def _unusable(reply: ChatReply, settings: LLMSettings) -> str | None:
     """Say why a reply cannot be used at all (no repair can help), or None."""
-    if not reply.choices:
-        return f"{settings.base_url} returned a reply with no choices"
     choice = reply.choices[0]
     if choice.message.refusal:
         return f"the model refused: {choice.message.refusal[:200]}"
@@ -255,10 +196,12 @@ def _unusable(reply: ChatCompletion, settings: LLMSettings) -> str | None:
             "the reply was cut off at the model's output-token limit (finish_reason=length); "
             "use a model or server setting that allows longer replies"
         )
+    if choice.message.content is None:
+        return f"{settings.base_url} sent a reply with no content (message.content is null)"
     return None
 
 
-def _content(reply: ChatCompletion) -> str:
+def _content(reply: ChatReply) -> str:
     return reply.choices[0].message.content or ""
 
 

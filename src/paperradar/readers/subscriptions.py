@@ -10,13 +10,22 @@ from sqlmodel import Session, col, select
 
 from paperradar.errors import PaperRadarError
 from paperradar.profiles.profile import Profile
-from paperradar.store.records import DigestLanguage, Subscription, utc_now
+from paperradar.store.records import Subscription, utc_now
+from paperradar.store.states import DigestLanguage
+from paperradar.text import clean_text, cut
 
 DELIVERY_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# How much of a wrong value an error message quotes back.
+SHOWN_VALUE = 40
 
 
 class SubscriptionError(PaperRadarError):
     """A subscription change names something that does not exist or is out of range."""
+
+
+def _shown(value: str) -> str:
+    """A value as an error message quotes it: cleaned, cut short, in quotes."""
+    return repr(cut(clean_text(value), SHOWN_VALUE))
 
 
 def find_subscription(session: Session, *, channel: str, recipient: str) -> Subscription | None:
@@ -45,10 +54,38 @@ def _check_topics(profile: Profile, topics: Iterable[str]) -> list[str]:
     unknown = [key for key in keys if key not in profile.topics]
     if unknown:
         raise SubscriptionError(
-            f"profile {profile.name!r} has no topic {unknown[0]!r} "
+            f"profile {profile.name!r} has no topic {_shown(unknown[0])} "
             f"(its topics: {', '.join(profile.topics)})"
         )
     return keys
+
+
+# What each channel can deliver to; anything else (a CRLF that would add a mail header, a name
+# with spaces) is refused before it is stored.
+RECIPIENTS = {
+    "telegram": re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$"),
+    "email": re.compile(r"^[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"),
+    "wecom": re.compile(r"^[A-Za-z0-9_-]{1,64}$"),
+}
+RECIPIENT_HINTS = {
+    "telegram": "a chat id such as 123456789 or -1001234567890, or a @channel",
+    "email": "an address such as reader@example.org",
+    "wecom": "a group name of wecom.webhooks (letters, digits, _ and -)",
+}
+
+
+def check_recipient(channel: str, recipient: str) -> str:
+    """Return the recipient when its channel can deliver to it; else say what it should be."""
+    if channel not in RECIPIENTS:
+        raise SubscriptionError(
+            f"unknown channel {_shown(channel)}: one of {', '.join(sorted(RECIPIENTS))}"
+        )
+    if len(recipient) > 254 or not RECIPIENTS[channel].match(recipient):
+        hint = RECIPIENT_HINTS[channel]
+        raise SubscriptionError(
+            f"{_shown(recipient)} is not a valid {channel} recipient: give {hint}"
+        )
+    return recipient
 
 
 def subscribe(
@@ -60,6 +97,7 @@ def subscribe(
     topics: Sequence[str] | None = None,
 ) -> Subscription:
     """Add shared topics (None: all) to a recipient's subscription, creating or reviving it."""
+    check_recipient(channel, recipient)
     wanted = _check_topics(profile, profile.topics if topics is None else topics)
     subscription = find_subscription(session, channel=channel, recipient=recipient)
     if subscription is None:
@@ -87,7 +125,7 @@ def unsubscribe(
         return None
     unknown = [key for key in topics if key not in subscription.topics]
     if unknown:
-        raise SubscriptionError(f"not subscribed to {unknown[0]!r}")
+        raise SubscriptionError(f"not subscribed to {_shown(unknown[0])}")
     subscription.topics = [key for key in subscription.topics if key not in topics]
     subscription.updated_at = utc_now()
     session.add(subscription)
@@ -119,21 +157,23 @@ def parse_language(value: str) -> DigestLanguage:
     try:
         return DigestLanguage(value.strip().lower())
     except ValueError as error:
-        raise SubscriptionError(f"language must be zh, en or both, not {value!r}") from error
+        raise SubscriptionError(f"language must be zh, en or both, not {_shown(value)}") from error
 
 
 def parse_percent(value: str) -> int:
     """Read a whole percent 0-100."""
     number = value.strip().rstrip("%")
     if not number.isdigit() or int(number) > 100:
-        raise SubscriptionError(f"minimum percent must be a whole number 0-100, not {value!r}")
+        raise SubscriptionError(
+            f"minimum percent must be a whole number 0-100, not {_shown(value)}"
+        )
     return int(number)
 
 
 def parse_max_items(value: str) -> int:
     """Read a per-topic cap 1-50."""
     if not value.strip().isdigit() or not 1 <= int(value) <= 50:
-        raise SubscriptionError(f"max items per topic must be 1-50, not {value!r}")
+        raise SubscriptionError(f"max items per topic must be 1-50, not {_shown(value)}")
     return int(value)
 
 
@@ -143,7 +183,7 @@ def parse_delivery_time(value: str) -> str | None:
     if text in {"off", "none", "any"}:
         return None
     if not DELIVERY_TIME.match(text):
-        raise SubscriptionError(f"delivery time must be HH:MM (24 h) or off, not {value!r}")
+        raise SubscriptionError(f"delivery time must be HH:MM (24 h) or off, not {_shown(value)}")
     return text
 
 
@@ -156,7 +196,7 @@ def parse_timezone(value: str) -> str | None:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
         raise SubscriptionError(
-            f"unknown time zone {value!r}: use a name like Asia/Shanghai, Europe/Berlin or "
+            f"unknown time zone {_shown(value)}: use a name like Asia/Shanghai, Europe/Berlin or "
             "America/New_York, or off"
         ) from None
     return text

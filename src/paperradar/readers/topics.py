@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from paperradar.errors import ConfigError, PaperRadarError
+from paperradar.llm.translation import needs_english
 from paperradar.profiles.profile import ARXIV_ID_PATTERN, Language, Profile, SeedPaper, Topic
 from paperradar.readers import feedback
-from paperradar.store.records import CustomTopic, DigestLanguage, Subscription
-from paperradar.summarise.translation import needs_english
+from paperradar.store.records import CustomTopic, Subscription
+from paperradar.store.states import DigestLanguage
+from paperradar.text import clean_text
 
 OWN_PROFILE_PREFIX = "sub-"
 OWN_PROFILE = re.compile(rf"^{OWN_PROFILE_PREFIX}(\d+)$")
@@ -24,7 +26,14 @@ MAX_TITLE = 100
 MAX_DESCRIPTION = 1000
 MAX_KEYWORDS = 20
 # Full-width colons, semicolons and commas count too (\uff1a \uff1b \uff0c \u3001).
-NAME_SEPARATOR = re.compile(r"[:\uff1a]")
+NAME_COLONS = frozenset(":\uff1a")
+# `name | description` (a full-width bar too) wins over any colon.
+NAME_PIPE = re.compile(r"[|\uff5c]")
+# The word before a colon, when it could be a URL's scheme (`https`, `javascript`).
+SCHEME_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*$")
+# Schemes whose URLs have no `//` after the colon (`javascript:alert(1)`).
+BARE_SCHEMES = frozenset({"javascript", "vbscript", "mailto"})
+TOPIC_FORMAT = "write the topic as <name>: <description> [; keywords: a, b]"
 KEYWORDS_PART = re.compile(
     r"(?:^|[;\uff1b\n]\s*)(?:keywords?|kw|关键词|关键字)\s*[:\uff1a]\s*(?P<words>.*)$",
     re.IGNORECASE | re.DOTALL,
@@ -51,11 +60,19 @@ class TopicSpec:
 
 
 def parse_topic_spec(text: str) -> TopicSpec:
-    """Read `name: description` with an optional `; keywords: a, b` (colons may be full-width)."""
-    parts = NAME_SEPARATOR.split(text.strip(), maxsplit=1)
-    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-        raise TopicError("write the topic as <name>: <description> [; keywords: a, b]")
-    title, rest = parts[0].strip(), parts[1].strip()
+    """Read `name: description` (or `name | description`) with an optional `; keywords: a, b`.
+
+    Colons may be full-width; a colon inside a URL (`https://`, `javascript:`) or inside a
+    Markdown link's `(...)` is part of the name. Control and bidi-override characters go.
+    """
+    cleaned = clean_text(text).strip()
+    pipe = NAME_PIPE.search(cleaned)
+    at = pipe.start() if pipe else _name_colon(cleaned)
+    if at is None:
+        raise TopicError(TOPIC_FORMAT)
+    title, rest = cleaned[:at].strip(), cleaned[at + 1 :].strip()
+    if not title or not rest:
+        raise TopicError(TOPIC_FORMAT)
     keywords: tuple[str, ...] = ()
     found = KEYWORDS_PART.search(rest)
     if found:
@@ -64,12 +81,39 @@ def parse_topic_spec(text: str) -> TopicSpec:
         rest = rest[: found.start()].strip()
     if not rest:
         raise TopicError("the description is empty: say in a sentence what the topic is about")
+    too_long = any(len(word) > MAX_TITLE for word in keywords)
     if len(title) > MAX_TITLE or len(rest) > MAX_DESCRIPTION or len(keywords) > MAX_KEYWORDS:
+        too_long = True
+    if too_long:
         raise TopicError(
-            f"keep the name under {MAX_TITLE} characters, the description under "
-            f"{MAX_DESCRIPTION} and at most {MAX_KEYWORDS} keywords"
+            f"keep the name and each keyword under {MAX_TITLE} characters, the description "
+            f"under {MAX_DESCRIPTION} and at most {MAX_KEYWORDS} keywords"
         )
     return TopicSpec(title=title, description=rest, keywords=keywords)
+
+
+def _name_colon(text: str) -> int | None:
+    """Where the first colon that ends a topic's name is: not in a URL or a link's `(...)`."""
+    depth = 0  # how deep inside a Markdown link's `](...)` this character is
+    for index, char in enumerate(text):
+        if char == "(" and (depth or text[index - 1 : index] == "]"):
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char in NAME_COLONS and not depth and not _is_url_colon(text, index):
+            return index
+    return None
+
+
+def _is_url_colon(text: str, index: int) -> bool:
+    """Whether the colon at `index` follows a URL scheme (`scheme://`, `javascript:x`)."""
+    scheme = SCHEME_BEFORE.search(text, 0, index)
+    if text[index] != ":" or scheme is None:
+        return False
+    after = text[index + 1 : index + 3]
+    if after == "//":
+        return True
+    return scheme.group().lower() in BARE_SCHEMES and after[:1] not in {"", " ", "\n", "\t"}
 
 
 def own_profile_name(subscription: Subscription) -> str:
@@ -93,8 +137,9 @@ def slug(text: str) -> str:
 
 
 def _free_key(wanted: str, taken: set[str]) -> str:
+    """The wanted key, else the first of `key_2`, `key_3`, ... that no topic in `taken` has."""
     base = wanted or "topic"
-    if base not in taken and wanted:
+    if base not in taken:
         return base
     number = 2
     while f"{base}_{number}" in taken:
@@ -111,6 +156,16 @@ def custom_topics(session: Session, profile: str) -> list[CustomTopic]:
     )
 
 
+def own_topic_keys(session: Session) -> set[str]:
+    """Every key any subscriber's own topic has (a new shared topic keeps clear of them)."""
+    rows = session.exec(
+        select(CustomTopic.profile, CustomTopic.key).where(
+            col(CustomTopic.profile).startswith(OWN_PROFILE_PREFIX)
+        )
+    )
+    return {key for profile, key in rows if OWN_PROFILE.match(profile)}
+
+
 def add_topic(
     session: Session,
     *,
@@ -120,7 +175,12 @@ def add_topic(
     reserved: Sequence[str] = (),
     created_by: str | None = None,
 ) -> CustomTopic:
-    """Store a new topic under a profile; `english` holds the translated texts of `spec.texts`."""
+    """Store a new topic under a profile; `english` holds the translated texts of `spec.texts`.
+
+    Its key is the title's slug, numbered (`_2`, `_3`) when the profile has that key already
+    or `reserved` names it: the keys of the topics it is listed beside (a chat's own topics
+    beside the shared ones), so that no key means two topics.
+    """
     existing = custom_topics(session, profile)
     if OWN_PROFILE.match(profile) and len(existing) >= MAX_OWN_TOPICS:
         raise TopicError(f"at most {MAX_OWN_TOPICS} own topics: remove one first")

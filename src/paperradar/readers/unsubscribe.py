@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -20,11 +15,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from itsdangerous import BadData, URLSafeSerializer
+from jinja2 import Environment
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from paperradar.errors import ConfigError
+from paperradar.jinja import build_environment
 from paperradar.readers.subscriptions import deactivate
 from paperradar.settings import EmailSettings
 from paperradar.store.db import session_scope
@@ -32,7 +29,7 @@ from paperradar.store.db import session_scope
 logger = logging.getLogger(__name__)
 
 # Binds a signature to this use, so no other HMAC made with the same secret passes as a token.
-PURPOSE = b"paperradar-unsubscribe-v1\x00"
+PURPOSE = "paperradar-unsubscribe-v1"
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 MAX_BODY_BYTES = 64 * 1024
 # The token is in the URL: keep it out of referrers and caches, and the page out of frames.
@@ -56,40 +53,26 @@ class Scope:
     recipient: str
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _signature(secret: SecretStr, payload: str) -> bytes:
-    key = secret.get_secret_value().encode("utf-8")
-    return hmac.new(key, PURPOSE + payload.encode("ascii"), hashlib.sha256).digest()
+def _serializer(secret: SecretStr) -> URLSafeSerializer:
+    return URLSafeSerializer(secret.get_secret_value(), salt=PURPOSE)
 
 
 def sign_token(secret: SecretStr, scope: Scope) -> str:
-    """Return a URL-safe token naming the scope, signed with HMAC-SHA256 (deterministic)."""
-    data = {"c": scope.channel, "r": scope.recipient}
-    payload = _b64(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    return f"{payload}.{_b64(_signature(secret, payload))}"
+    """Return a URL-safe token naming the scope, signed with HMAC (deterministic)."""
+    return str(_serializer(secret).dumps({"c": scope.channel, "r": scope.recipient}))
 
 
 def verify_token(secret: SecretStr, token: str) -> Scope | None:
-    """Return the token's scope when its signature is right (compared in constant time)."""
-    payload, dot, signature = token.partition(".")
-    if not dot or not payload.isascii() or not signature.isascii():
-        return None
+    """Return the token's scope when it is exactly a token this secret signed, else None."""
+    serializer = _serializer(secret)
     try:
-        given = _unb64(signature)
-        expected = _signature(secret, payload)
-        if not hmac.compare_digest(given, expected):
-            return None
-        data = json.loads(_unb64(payload))
-    except (binascii.Error, ValueError):
+        data = serializer.loads(token)
+    except BadData:
         return None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("c", "r")):
+        return None
+    # Signing is deterministic: anything appended or re-encoded is not the token we sent.
+    if serializer.dumps(data) != token:
         return None
     return Scope(channel=data["c"], recipient=data["r"])
 
@@ -119,11 +102,7 @@ def _is_one_click_field(part: MIMEPart) -> bool:
 
 @cache
 def _page_environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("paperradar", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-    )
+    return build_environment(autoescape=True)
 
 
 class UnsubscribeApp:

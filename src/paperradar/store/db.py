@@ -11,9 +11,10 @@ from alembic.config import Config
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
-from paperradar.errors import ConfigError
+from paperradar.errors import ConfigError, DatabaseError
 
 # Rows per INSERT statement: SQLite allows 32,766 bound values per statement.
 INSERT_BATCH = 500
@@ -24,8 +25,20 @@ def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    # A URI filename (`file:…?mode=ro`) names an existing database: nothing to create.
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseError(
+                f"cannot create the database's folder {folder}: {error.strerror} "
+                "(set PAPERRADAR_DATA_DIR or PAPERRADAR_DATABASE_URL to a writable place)"
+            ) from None
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -46,9 +59,49 @@ def migrate(engine: Engine, migrations_dir: Path) -> None:
         )
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    migrating = _transactional_ddl(engine)
+    try:
+        with migrating.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except DBAPIError as error:
+        raise unusable_database(engine, error) from None
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
+
+
+def _transactional_ddl(engine: Engine) -> Engine:
+    """Return an engine whose transactions hold DDL too: a migration killed midway leaves
+    nothing behind, and the next start runs it again from the beginning.
+
+    PostgreSQL's DDL is transactional already. Python's sqlite3 commits before every CREATE
+    TABLE on its own; with its transaction handling off, an explicit BEGIN covers them all.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrating = create_db_engine(engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(migrating, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection):  # type: ignore[no-untyped-def]
+        # IMMEDIATE: two processes starting at once migrate one after the other.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
+
+
+def unusable_database(engine: Engine, error: DBAPIError) -> DatabaseError:
+    """Say in one line why the database cannot be used, without its password."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    where = engine.url.render_as_string(hide_password=True)
+    return DatabaseError(
+        f"cannot use the database {where}: {reason} (check PAPERRADAR_DATABASE_URL: is the "
+        "server running, does the database exist, may PaperRadar write to it?)"
+    )
 
 
 @contextmanager
