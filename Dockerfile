@@ -30,14 +30,14 @@ WORKDIR /app
 # into the CPU image.
 RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
 
+# prompts/, profiles/ and db/ are packaged into the wheel (src/paperradar/data links to them).
 COPY pyproject.toml README.md ./
-COPY src ./src
-COPY bot ./bot
-RUN pip install .
-
 COPY prompts ./prompts
 COPY profiles ./profiles
 COPY db ./db
+COPY src ./src
+COPY bot ./bot
+RUN pip install .
 
 RUN groupadd --gid 10001 paperradar \
     && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin paperradar \

@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test check lint bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
+# Every test, on every core.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
+
+# The edit loop: everything but the tests marked slow (real processes, the browser, whole days).
+check: lint
+	$(BIN)/pytest -n auto -m "not slow"
 
 bench: install
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/pipeline.py

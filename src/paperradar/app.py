@@ -1,4 +1,4 @@
-"""The composition root: `build_context(settings)` is the only place clients are constructed."""
+"""The composition root: `build_app(settings)` is the only place clients are constructed."""
 
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from paperradar.deliver.channels import Channel, build_channels
+from paperradar.deliver.outbox import Outbox
 from paperradar.embed.embeddings import Embedder
 from paperradar.llm.client import LLMClient
-from paperradar.profiles.custom import current_profiles
 from paperradar.profiles.profile import Profile, load_profiles
+from paperradar.rank.rerank import Reranker
+from paperradar.readers.topics import current_profiles
 from paperradar.settings import Settings
 from paperradar.store.db import create_db_engine, migrate, session_scope
 from paperradar.store.records import utc_now
+from paperradar.web.stage import ArchiveSource
 
 
 @dataclass(frozen=True)
-class Context:
-    """Everything a stage needs: settings, the database, profiles and the clients."""
+class App:
+    """Settings, the database, the profiles and every client; stages take the parts they use."""
 
     settings: Settings
     engine: Engine
@@ -33,14 +36,26 @@ class Context:
     # What "now" is to runs and deliveries; the service's simulated week injects its own.
     clock: Callable[[], datetime] = utc_now
 
+    def outbox(self) -> Outbox:
+        """What the deliver stage works with."""
+        return Outbox(self.engine, self.channels, self.profiles, self.settings.schedule, self.clock)
 
-def build_context(settings: Settings) -> Context:
+    def archive(self) -> ArchiveSource:
+        """What the web archive is built from."""
+        return ArchiveSource(self.engine, self.profiles, self.settings, self.llm is not None)
+
+    def reranker(self) -> Reranker:
+        """The LLM re-rank the settings ask for (a no-op when off)."""
+        return Reranker.of(self.settings.rerank, self.llm, self.settings.prompts_dir)
+
+
+def build_app(settings: Settings) -> App:
     """Construct every client from settings and bring the database schema up to date."""
     profiles = load_profiles(settings.profiles_dir)
     channels = build_channels(settings)
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine, settings.migrations_dir)
-    return Context(
+    return App(
         settings=settings,
         engine=engine,
         profiles=profiles,
@@ -50,8 +65,8 @@ def build_context(settings: Settings) -> Context:
     )
 
 
-def with_current_profiles(ctx: Context) -> Context:
-    """Return the context with the topics added at run time: admins' shared ones, chats' own."""
-    base = ctx.file_profiles if ctx.file_profiles is not None else ctx.profiles
-    with session_scope(ctx.engine) as session:
-        return replace(ctx, profiles=current_profiles(session, base), file_profiles=base)
+def with_current_profiles(app: App) -> App:
+    """Return the app with the topics added at run time: admins' shared ones, chats' own."""
+    base = app.file_profiles if app.file_profiles is not None else app.profiles
+    with session_scope(app.engine) as session:
+        return replace(app, profiles=current_profiles(session, base), file_profiles=base)

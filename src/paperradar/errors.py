@@ -1,5 +1,7 @@
 """The errors a user can act on; the CLI turns each into one clear line and exit 1."""
 
+from pydantic import ValidationError
+
 
 class PaperRadarError(Exception):
     """Base of every error PaperRadar reports to the user instead of a traceback."""
@@ -7,6 +9,10 @@ class PaperRadarError(Exception):
 
 class ConfigError(PaperRadarError):
     """Settings, profiles or prompts are missing or invalid."""
+
+
+class DatabaseError(PaperRadarError):
+    """The database cannot be reached, opened or written."""
 
 
 class FeedError(PaperRadarError):
@@ -27,3 +33,15 @@ class ChannelError(PaperRadarError):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """Say what failed validation, by location and message, never echoing the input.
+
+    The input may be a secret (a settings value) or hostile text (an LLM reply).
+    """
+    return "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc']) or '(top)'}: "
+        f"{issue['msg'].removeprefix('Value error, ')}"
+        for issue in error.errors(include_url=False, include_input=False)
+    )

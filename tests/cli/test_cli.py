@@ -52,6 +52,7 @@ def test_invalid_setting_names_the_field(cli_env: dict[str, str]) -> None:
     assert "embedding.device" in result.output
 
 
+@pytest.mark.slow
 def test_demo_prints_picks_under_every_topic_and_writes_the_web_archive(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -69,6 +70,7 @@ def test_demo_prints_picks_under_every_topic_and_writes_the_web_archive(
     assert "2025-10-16" in (tmp_path / "var" / "web" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_rank_writes_every_paper_for_every_topic(cli_env: dict[str, str], tmp_path: Path) -> None:
     corpus = REPO_ROOT / "src" / "paperradar" / "demo" / "cs_cl_lg_ai_2025-10-15.jsonl.gz"
     rows = json_lines(corpus)[:40]

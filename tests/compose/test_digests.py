@@ -1,7 +1,7 @@
 from datetime import date
 
-from paperradar.compose.digests import select_picks
 from paperradar.profiles.profile import Profile, Topic
+from paperradar.rank.picks import select_picks
 from paperradar.store.records import Match
 
 DAY = date(2025, 10, 15)

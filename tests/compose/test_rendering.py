@@ -5,7 +5,8 @@ import pytest
 from paperradar.compose.digests import DigestView, ItemView, TopicSection
 from paperradar.compose.rendering import render_text
 from paperradar.profiles.profile import Profile, Topic
-from paperradar.store.records import AnnounceType, Match, Paper, Summary, SummaryStatus
+from paperradar.store.records import Match, Paper, Summary
+from paperradar.store.states import AnnounceType, SummaryStatus
 from paperradar.web.site import Site, render_day
 
 DAY = date(2025, 10, 15)

@@ -7,7 +7,8 @@ from sqlmodel import Session, col, select
 
 from paperradar.deliver.claims import claim, release
 from paperradar.store.db import session_scope
-from paperradar.store.records import Delivery, DeliveryStatus, Digest
+from paperradar.store.records import Delivery, Digest
+from paperradar.store.states import DeliveryStatus
 
 NOW = datetime(2025, 10, 15, 1, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)

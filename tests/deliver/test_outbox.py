@@ -20,24 +20,18 @@ from support.outbox import seed_digest, telegram_context, telegram_settings
 from support.papers import json_lines
 from support.views import DAY, TOPICS
 
-from paperradar.app import Context, with_current_profiles
+from paperradar.app import App, with_current_profiles
 from paperradar.deliver import outbox as delivery
 from paperradar.embed.embeddings import Embedder
-from paperradar.profiles import custom as topics
 from paperradar.profiles.profile import Profile, load_profiles
+from paperradar.readers import topics
 from paperradar.readers.subscriptions import deactivate, subscribe
 from paperradar.service import pipeline
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import ArxivSettings, ScheduleSettings, Settings
 from paperradar.store.db import session_scope
-from paperradar.store.records import (
-    DayStatus,
-    Delivery,
-    DeliveryStatus,
-    DigestLanguage,
-    FeedDay,
-    Match,
-    Subscription,
-)
+from paperradar.store.records import Delivery, FeedDay, Match, Subscription
+from paperradar.store.states import DayStatus, DeliveryStatus, DigestLanguage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROFILE = Profile(name="default", topics=dict(TOPICS))
@@ -84,16 +78,16 @@ def outbox(
     embedder: Embedder,
     bot_api: BotApiServer,
     bilingual_day: list[dict[str, Any]],
-) -> Context:
+) -> App:
     seed_digest(engine, PROFILE, bilingual_day[:24], hostile=True)
     _subscribe_three(engine)
     return telegram_context(telegram_settings(settings, bot_api), engine, embedder, [PROFILE])
 
 
 def test_a_run_delivers_each_chat_only_its_topics_escaped(
-    outbox: Context, bot_api: BotApiServer
+    outbox: App, bot_api: BotApiServer
 ) -> None:
-    report = delivery.run(outbox, DAY)
+    report = run_stage(outbox, "delivery", DAY)
     assert report.details["planned"] == report.details["delivered"] == 3
     rows = _deliveries(outbox.engine)
     alice, bob, carol = (_texts(bot_api.sent_to(chat)) for chat in (ALICE, BOB, CAROL))
@@ -109,24 +103,24 @@ def test_a_run_delivers_each_chat_only_its_topics_escaped(
     assert len(alice) > 1
 
 
-def test_a_second_run_sends_nothing_again(outbox: Context, bot_api: BotApiServer) -> None:
-    delivery.run(outbox, DAY)
+def test_a_second_run_sends_nothing_again(outbox: App, bot_api: BotApiServer) -> None:
+    run_stage(outbox, "delivery", DAY)
     count = len(bot_api.state.sent)
-    report = delivery.run(outbox, DAY)
+    report = run_stage(outbox, "delivery", DAY)
     assert report.written == 0 and report.details["planned"] == 0
     assert len(bot_api.state.sent) == count
 
 
 def test_a_retryable_error_keeps_the_part_for_the_next_run_with_its_error(
-    outbox: Context, bot_api: BotApiServer
+    outbox: App, bot_api: BotApiServer
 ) -> None:
     bot_api.fail_next(ALICE, Failure(502, "Bad Gateway"))
-    first = delivery.run(outbox, DAY)
+    first = run_stage(outbox, "delivery", DAY)
     row = _deliveries(outbox.engine)[str(ALICE)]
     assert first.details["retrying"] == 1 and first.details["delivered"] == 2
     assert (row.status, row.parts_sent, row.attempts) == (DeliveryStatus.PENDING, 0, 1)
     assert "part 1/" in (row.last_error or "") and "Bad Gateway" in (row.last_error or "")
-    second = delivery.run(outbox, DAY)
+    second = run_stage(outbox, "delivery", DAY)
     row = _deliveries(outbox.engine)[str(ALICE)]
     assert second.details["delivered"] == 1
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.SENT, 2, None)
@@ -134,14 +128,14 @@ def test_a_retryable_error_keeps_the_part_for_the_next_run_with_its_error(
 
 
 def test_a_part_failing_midway_resumes_at_that_part_on_the_next_run(
-    outbox: Context, bot_api: BotApiServer
+    outbox: App, bot_api: BotApiServer
 ) -> None:
     bot_api.fail_next(ALICE, None, Failure(500, "Internal Server Error"))
-    delivery.run(outbox, DAY)
+    run_stage(outbox, "delivery", DAY)
     row = _deliveries(outbox.engine)[str(ALICE)]
     assert (row.status, row.parts_sent) == (DeliveryStatus.PENDING, 1)
     assert row.parts_total > 2
-    delivery.run(outbox, DAY)
+    run_stage(outbox, "delivery", DAY)
     row = _deliveries(outbox.engine)[str(ALICE)]
     assert row.status == DeliveryStatus.SENT
     assert _texts(bot_api.sent_to(ALICE)) == [part["text"] for part in row.parts]
@@ -149,13 +143,13 @@ def test_a_part_failing_midway_resumes_at_that_part_on_the_next_run(
 
 
 def test_a_blocked_chat_fails_for_good_and_an_unsubscribed_one_is_skipped(
-    outbox: Context, bot_api: BotApiServer
+    outbox: App, bot_api: BotApiServer
 ) -> None:
     bot_api.block(BOB)
     with session_scope(outbox.engine) as session:
-        delivery.plan_deliveries(session, outbox, DAY)
+        delivery.plan_deliveries(session, outbox.outbox(), DAY)
         deactivate(session, channel="telegram", recipient=str(CAROL))
-    report = delivery.run(outbox, DAY)
+    report = run_stage(outbox, "delivery", DAY)
     rows = _deliveries(outbox.engine)
     assert report.details["failed"] == 2 and report.note is not None
     assert rows[str(BOB)].status == DeliveryStatus.FAILED
@@ -163,44 +157,44 @@ def test_a_blocked_chat_fails_for_good_and_an_unsubscribed_one_is_skipped(
     assert rows[str(CAROL)].status == DeliveryStatus.FAILED
     assert rows[str(CAROL)].last_error == "the recipient unsubscribed"
     assert not bot_api.sent_to(CAROL)
-    delivery.run(outbox, DAY)
+    run_stage(outbox, "delivery", DAY)
     assert len(bot_api.sent_to(BOB)) == 0
 
 
 def test_each_chat_gets_the_digest_at_its_first_delivery_time_after_the_announcement(
-    outbox: Context, bot_api: BotApiServer
+    outbox: App, bot_api: BotApiServer
 ) -> None:
     with session_scope(outbox.engine) as session:
         row = session.exec(select(Subscription).where(Subscription.recipient == str(BOB))).one()
         row.delivery_time = "20:30"
         row = session.exec(select(Subscription).where(Subscription.recipient == str(CAROL))).one()
         row.timezone = "Europe/Berlin"
-        delivery.plan_deliveries(session, outbox, DAY)
+        delivery.plan_deliveries(session, outbox.outbox(), DAY)
     # Wednesday's announcement is in the feed from 00:00 in New York: 06:00 in Berlin, 12:00 in
     # Shanghai. At 20:00 in Shanghai, Carol's 09:00 in Berlin has passed, Bob's 20:30 has not
     # come, and Alice's 09:00 is Thursday's.
     evening = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
-    report = delivery.deliver_due(outbox, now=evening)
+    report = delivery.deliver_due(outbox.outbox(), now=evening)
     assert (report.details["delivered"], report.details["waiting"]) == (1, 2)
     assert bot_api.sent_to(CAROL) and not bot_api.sent_to(BOB)
-    report = delivery.deliver_due(outbox, now=evening + timedelta(minutes=31))
+    report = delivery.deliver_due(outbox.outbox(), now=evening + timedelta(minutes=31))
     assert (report.details["delivered"], report.details["waiting"]) == (1, 1)
     assert bot_api.sent_to(BOB) and not bot_api.sent_to(ALICE)
     thursday_morning = datetime(2025, 10, 16, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    report = delivery.deliver_due(outbox, now=thursday_morning - timedelta(minutes=1))
+    report = delivery.deliver_due(outbox.outbox(), now=thursday_morning - timedelta(minutes=1))
     assert report.details["waiting"] == 1 and not bot_api.sent_to(ALICE)
-    report = delivery.deliver_due(outbox, now=thursday_morning)
+    report = delivery.deliver_due(outbox.outbox(), now=thursday_morning)
     assert report.details["delivered"] == 1 and bot_api.sent_to(ALICE)
 
 
 def test_parts_go_round_robin_across_chats_and_each_chat_waits_its_interval(
-    settings: Settings, engine: Engine, embedder: Embedder, bot_api: BotApiServer, outbox: Context
+    settings: Settings, engine: Engine, embedder: Embedder, bot_api: BotApiServer, outbox: App
 ) -> None:
     paced = telegram_settings(settings, bot_api, chat_interval_seconds=0.5)
     ctx = telegram_context(paced, engine, embedder, [PROFILE])
     arrivals: list[tuple[float, int]] = []
     bot_api.on_send = lambda sent: arrivals.append((time.monotonic(), sent.chat_id))
-    delivery.run(ctx, DAY)
+    run_stage(ctx, "delivery", DAY)
     chats = [chat for _, chat in arrivals]
     assert set(chats) == {ALICE, BOB, CAROL} and chats.count(ALICE) > 2
     # Every chat's first part goes out before any chat's second one.
@@ -212,14 +206,14 @@ def test_parts_go_round_robin_across_chats_and_each_chat_waits_its_interval(
 
 
 def test_two_days_digests_reach_a_chat_one_after_the_other(
-    outbox: Context, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
+    outbox: App, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
 ) -> None:
     later = DAY + timedelta(days=1)
     seed_digest(outbox.engine, PROFILE, bilingual_day[24:40], day=later)
     with session_scope(outbox.engine) as session:
-        delivery.plan_deliveries(session, outbox, DAY)
-        delivery.plan_deliveries(session, outbox, later)
-    delivery.deliver_due(outbox, day=later)
+        delivery.plan_deliveries(session, outbox.outbox(), DAY)
+        delivery.plan_deliveries(session, outbox.outbox(), later)
+    delivery.deliver_due(outbox.outbox(), day=later)
     with session_scope(outbox.engine) as session:
         rows = session.exec(
             select(Delivery).where(Delivery.recipient == str(ALICE)).order_by(Delivery.digest_id)
@@ -229,6 +223,7 @@ def test_two_days_digests_reach_a_chat_one_after_the_other(
     assert _texts(bot_api.sent_to(ALICE)) == expected
 
 
+@pytest.mark.slow
 def test_two_delivery_processes_share_the_outbox_and_send_each_part_once(
     settings: Settings, engine: Engine, bot_api: BotApiServer, profiles_dir: Path, tmp_path: Path
 ) -> None:
@@ -256,7 +251,7 @@ def test_two_delivery_processes_share_the_outbox_and_send_each_part_once(
 
 
 def test_a_day_without_announcement_sends_a_short_note_only_when_asked(
-    outbox: Context, bot_api: BotApiServer, embedder: Embedder
+    outbox: App, bot_api: BotApiServer, embedder: Embedder
 ) -> None:
     holiday = DAY + timedelta(days=1)
     with session_scope(outbox.engine) as session:
@@ -269,14 +264,14 @@ def test_a_day_without_announcement_sends_a_short_note_only_when_asked(
         [PROFILE],
         schedule=ScheduleSettings(notify_no_announcement=False),
     )
-    assert delivery.run(quiet, holiday).details["planned"] == 0
-    report = delivery.run(outbox, holiday)
+    assert run_stage(quiet, "delivery", holiday).details["planned"] == 0
+    report = run_stage(outbox, "delivery", holiday)
     assert report.details["planned"] == 3
     assert "No arXiv announcement" in bot_api.sent_to(CAROL)[-1].text
 
 
 def test_a_chats_own_topics_reach_that_chat_alone(
-    outbox: Context, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
+    outbox: App, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
 ) -> None:
     with session_scope(outbox.engine) as session:
         bob = session.exec(select(Subscription).where(Subscription.recipient == str(BOB))).one()
@@ -286,7 +281,7 @@ def test_a_chats_own_topics_reach_that_chat_alone(
     own = ctx.profiles[-1]
     assert own.name.startswith("sub-") and list(own.topics) == ["world_models"]
     seed_digest(ctx.engine, own, bilingual_day[:2])
-    delivery.run(ctx, DAY)
+    run_stage(ctx, "delivery", DAY)
     assert sum("your topics" in text for text in _texts(bot_api.sent_to(BOB))) == 1
     assert not any("your topics" in text for text in _texts(bot_api.sent_to(ALICE)))
 
@@ -336,6 +331,7 @@ CRASHES = [
 ]
 
 
+@pytest.mark.slow
 def test_killed_delivery_runs_lose_no_digest_and_repeat_at_most_one_part_per_crash(
     settings: Settings, engine: Engine, bot_api: BotApiServer, profiles_dir: Path, tmp_path: Path
 ) -> None:
@@ -375,6 +371,7 @@ def test_killed_delivery_runs_lose_no_digest_and_repeat_at_most_one_part_per_cra
     assert in_flight <= repeats <= crashes
 
 
+@pytest.mark.slow
 def test_a_pipeline_run_scores_a_chats_own_topic_and_delivers_both_digests(
     settings: Settings, engine: Engine, embedder: Embedder, bot_api: BotApiServer, tmp_path: Path
 ) -> None:

@@ -6,16 +6,15 @@ from sqlmodel import select
 from paperradar.embed.embeddings import (
     Embedder,
     embed_missing,
-    load_vectors,
-    paper_text,
     pick_device,
     resolve_model_location,
-    text_sha,
 )
+from paperradar.embed.vectors import load_vectors
 from paperradar.errors import ConfigError
 from paperradar.settings import EmbeddingSettings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Embedding, Paper
+from paperradar.text import paper_text, text_sha
 
 
 def _paper(arxiv_id: str, title: str, abstract: str) -> Paper:

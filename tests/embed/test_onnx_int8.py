@@ -11,12 +11,16 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from paperradar.embed import onnx_int8 as onnx_encoder
-from paperradar.embed.embeddings import Embedder, embed_missing, paper_text, text_sha
+from paperradar.embed.embeddings import Embedder, embed_missing
 from paperradar.embed.onnx_int8 import QuantizedEncoder, pooling_of
 from paperradar.errors import ConfigError
 from paperradar.settings import EmbeddingSettings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Embedding, Paper
+from paperradar.text import paper_text, text_sha
+
+# Each test exports the model to int8 ONNX.
+pytestmark = pytest.mark.slow
 
 try:
     from sentence_transformers.sentence_transformer.modules import Dense, Pooling

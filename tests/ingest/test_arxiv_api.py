@@ -16,11 +16,12 @@ from support.arxiv_server import (
     with_arxiv,
 )
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.errors import ConfigError, FeedError, SourceUnavailableError
 from paperradar.ingest import arxiv_api, feeds, papers
 from paperradar.settings import ArxivSettings, load_settings
-from paperradar.store.records import AnnounceType, DayStatus, FeedDay, Paper
+from paperradar.store.records import FeedDay, Paper
+from paperradar.store.states import AnnounceType, DayStatus
 
 
 def cassette(arxiv_fixtures: Path, stem: str) -> Cassette:
@@ -128,11 +129,13 @@ def test_search_range_asks_for_the_categories_by_submission_date(
 
 
 def test_backfill_stores_each_day_of_the_range(
-    arxiv_fixtures: Path, httpserver: HTTPServer, context: Context
+    arxiv_fixtures: Path, httpserver: HTTPServer, context: App
 ) -> None:
     serve_api(httpserver, cassette(arxiv_fixtures, "idlist_2104.12255v1_title_is_0"))
     ctx = with_arxiv(context, api_settings(httpserver))
-    reports = arxiv_api.backfill(ctx, date(2021, 4, 19), date(2021, 4, 21))
+    reports = arxiv_api.backfill(
+        ctx.engine, ctx.settings.arxiv, date(2021, 4, 19), date(2021, 4, 21)
+    )
     assert [report.note for report in reports] == [
         "no arXiv announcement on 2021-04-19",
         None,
@@ -151,12 +154,12 @@ def test_backfill_stores_each_day_of_the_range(
     assert paper is not None
     assert paper.first_announced_on == date(2021, 4, 20)
     assert paper.announce_type is AnnounceType.CROSS
-    again = arxiv_api.backfill(ctx, date(2021, 4, 19), date(2021, 4, 21))
+    again = arxiv_api.backfill(ctx.engine, ctx.settings.arxiv, date(2021, 4, 19), date(2021, 4, 21))
     assert [report.written for report in again] == [0, 0, 0]
 
 
 def test_backfill_keeps_the_day_the_rss_feed_recorded(
-    arxiv_fixtures: Path, httpserver: HTTPServer, context: Context
+    arxiv_fixtures: Path, httpserver: HTTPServer, context: App
 ) -> None:
     serve_api(httpserver, cassette(arxiv_fixtures, "idlist_2104.12255v1_title_is_0"))
     ctx = with_arxiv(context, api_settings(httpserver))
@@ -168,7 +171,7 @@ def test_backfill_keeps_the_day_the_rss_feed_recorded(
             session, date(2021, 4, 20), rss_day.announcements, source="rss", raw_path=None
         )
         session.commit()
-    arxiv_api.backfill(ctx, date(2021, 4, 20), date(2021, 4, 20))
+    arxiv_api.backfill(ctx.engine, ctx.settings.arxiv, date(2021, 4, 20), date(2021, 4, 20))
     with Session(context.engine) as session:
         row = session.get(FeedDay, date(2021, 4, 20))
     assert row is not None

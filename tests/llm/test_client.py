@@ -14,10 +14,11 @@ from support.openai_api import (
 )
 
 from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableError
-from paperradar.llm.client import LLMClient, RejectedReplyError, Usage, extract_json
-from paperradar.llm.providers import Price
+from paperradar.llm.client import LLMClient, RejectedReplyError, Usage
+from paperradar.llm.contract import extract_json
 from paperradar.settings import LLMSettings, load_settings
-from paperradar.summarise.stage import SummaryDraft
+from paperradar.settings.providers import Price
+from paperradar.summarise.contract import SummaryDraft
 
 SYSTEM = "You are a bilingual research assistant. Reply with one JSON object."
 USER = "Write the briefing.\n\n<abstract>\nWe merge models.\n</abstract>\n"

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from paperradar.errors import ConfigError
 from paperradar.llm.prompts import Prompt, TopicBrief, load_prompt, render_prompt
-from paperradar.summarise.stage import SummaryDraft
+from paperradar.summarise.contract import SummaryDraft
 
 REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 TOPICS = (

@@ -10,17 +10,16 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 from support.openai_api import ChatRequest, ChatServer, Reply, completion, json_completion
 
-from paperradar.app import Context
-from paperradar.embed import embeddings
+from paperradar.app import App
 from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_announcements
 from paperradar.llm.client import LLMClient
 from paperradar.profiles.profile import Profile, Topic
-from paperradar.rank import stage as scoring
 from paperradar.rank.rerank import NO_LLM
 from paperradar.rank.rerank_contract import RerankDraft
 from paperradar.reports import StageReport
 from paperradar.service import pipeline
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import ArxivSettings, LLMSettings, RerankSettings, Settings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Judgement, Match
@@ -67,14 +66,14 @@ def day_feed(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps({**row, "date": DAY.isoformat()}) + "\n" for row in rows)
 
 
-def store_day(ctx: Context, rows: list[dict[str, Any]]) -> None:
+def store_day(ctx: App, rows: list[dict[str, Any]]) -> None:
     feed = day_feed(rows).encode("utf-8")
     with session_scope(ctx.engine) as session:
         store_announcements(session, parse_feed(feed).announcements, day=DAY)
-    embeddings.run(ctx, DAY)
+    run_stage(ctx, "embeddings", DAY)
 
 
-def with_rerank(ctx: Context, llm_settings: LLMSettings | None, top: int = TOP) -> Context:
+def with_rerank(ctx: App, llm_settings: LLMSettings | None, top: int = TOP) -> App:
     settings = ctx.settings.model_copy(
         update={"rerank": RerankSettings(top=top), "llm": llm_settings or LLMSettings()}
     )
@@ -83,14 +82,14 @@ def with_rerank(ctx: Context, llm_settings: LLMSettings | None, top: int = TOP) 
 
 
 @pytest.fixture
-def day(context: Context, corpus_rows: list[dict[str, Any]]) -> dict[str, str]:
+def day(context: App, corpus_rows: list[dict[str, Any]]) -> dict[str, str]:
     """Store and embed the day; return each paper's id by its title as the prompt shows it."""
     cold = replace(context, profiles=(PROFILE,))
     store_day(cold, corpus_rows)
     return {" ".join(str(row["title"]).split()): str(row["id"]) for row in corpus_rows}
 
 
-def stored_matches(ctx: Context) -> list[Match]:
+def stored_matches(ctx: App) -> list[Match]:
     with session_scope(ctx.engine) as session:
         return list(session.exec(select(Match).order_by(col(Match.score).desc())).all())
 
@@ -118,14 +117,14 @@ def judge_by(titles: dict[str, str], relevance: dict[str, int]) -> Any:
     return respond
 
 
-def cold_top(context: Context) -> list[str]:
-    report = scoring.run(replace(context, profiles=(PROFILE,)), DAY)
+def cold_top(context: App) -> list[str]:
+    report = run_stage(replace(context, profiles=(PROFILE,)), "scoring", DAY)
     assert report.written > 0
     return [match.paper_id for match in stored_matches(context)][:TOP]
 
 
 def test_a_paper_rated_10_moves_above_one_rated_0_and_the_reason_says_so(
-    context: Context, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
+    context: App, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
 ) -> None:
     first, *_, last = cold_top(context)
     chat_server.respond_with(judge_by(day, {first: 0, last: 10}))
@@ -133,7 +132,7 @@ def test_a_paper_rated_10_moves_above_one_rated_0_and_the_reason_says_so(
         update={"price_per_million_input": 1.0, "price_per_million_output": 2.0}
     )
 
-    report = scoring.run(with_rerank(context, priced), DAY)
+    report = run_stage(with_rerank(context, priced), "scoring", DAY)
 
     assert len(chat_server.requests) == 1
     order = [match.paper_id for match in stored_matches(context)]
@@ -149,14 +148,14 @@ def test_a_paper_rated_10_moves_above_one_rated_0_and_the_reason_says_so(
 
 
 def test_a_second_run_asks_nothing_and_scores_the_same(
-    context: Context, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
+    context: App, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
 ) -> None:
     chat_server.respond_with(judge_by(day, {}))
     ctx = with_rerank(context, llm_settings)
-    scoring.run(ctx, DAY)
+    run_stage(ctx, "scoring", DAY)
     before = [(m.paper_id, m.score, m.reason) for m in stored_matches(context)]
 
-    again = scoring.run(ctx, DAY)
+    again = run_stage(ctx, "scoring", DAY)
 
     assert len(chat_server.requests) == 1
     assert again.written == 0
@@ -167,7 +166,7 @@ def test_a_second_run_asks_nothing_and_scores_the_same(
 
 
 def test_a_replaced_abstract_is_judged_again(
-    context: Context,
+    context: App,
     day: dict[str, str],
     chat_server: ChatServer,
     llm_settings: LLMSettings,
@@ -175,14 +174,14 @@ def test_a_replaced_abstract_is_judged_again(
 ) -> None:
     chat_server.respond_with(judge_by(day, {}))
     ctx = with_rerank(context, llm_settings)
-    scoring.run(ctx, DAY)
+    run_stage(ctx, "scoring", DAY)
     top = cold_top(context)[0]
     row = next(row for row in corpus_rows if row["id"] == top)
     abstract = f"{row['abstract']} We release the merged checkpoints."
     replaced = {**row, "id": f"{top}v9", "abstract": abstract}  # a later version
     store_day(context, [replaced])
 
-    scoring.run(ctx, DAY)
+    run_stage(ctx, "scoring", DAY)
 
     assert len(chat_server.requests) == 2
     assert [line for line in PAPER.findall(chat_server.requests[1].text("user"))] == [
@@ -191,7 +190,7 @@ def test_a_replaced_abstract_is_judged_again(
 
 
 def test_a_dry_run_asks_the_llm_nothing(
-    context: Context,
+    context: App,
     day: dict[str, str],
     chat_server: ChatServer,
     llm_settings: LLMSettings,
@@ -213,14 +212,14 @@ def test_a_dry_run_asks_the_llm_nothing(
 
 
 def test_an_invalid_reply_keeps_cold_scores_and_the_next_run_asks_again(
-    context: Context, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
+    context: App, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
 ) -> None:
     cold_top(context)
     cold = [(m.paper_id, m.score, m.reason) for m in stored_matches(context)]
     chat_server.script(completion("I think they are all great."), completion("{not json"))
     ctx = with_rerank(context, llm_settings)
 
-    report = scoring.run(ctx, DAY)
+    report = run_stage(ctx, "scoring", DAY)
 
     assert len(chat_server.requests) == 2
     assert report.note is not None
@@ -232,7 +231,7 @@ def test_an_invalid_reply_keeps_cold_scores_and_the_next_run_asks_again(
         assert session.exec(select(Judgement)).all() == []
 
     chat_server.respond_with(judge_by(day, {}))
-    retried = scoring.run(ctx, DAY)
+    retried = run_stage(ctx, "scoring", DAY)
 
     assert len(chat_server.requests) == 3
     assert retried.details["re-rank judged"] == TOP
@@ -240,7 +239,7 @@ def test_an_invalid_reply_keeps_cold_scores_and_the_next_run_asks_again(
 
 
 def test_a_hostile_abstract_cannot_close_its_fence(
-    context: Context,
+    context: App,
     corpus_rows: list[dict[str, Any]],
     chat_server: ChatServer,
     llm_settings: LLMSettings,
@@ -249,7 +248,7 @@ def test_a_hostile_abstract_cannot_close_its_fence(
     store_day(ctx, [*corpus_rows, HOSTILE])
     chat_server.respond_with(judge_by({}, {}))
 
-    scoring.run(ctx, DAY)
+    run_stage(ctx, "scoring", DAY)
 
     user = chat_server.requests[0].text("user")
     papers = len(corpus_rows) + 1
@@ -261,19 +260,19 @@ def test_a_hostile_abstract_cannot_close_its_fence(
 
 
 def test_off_by_default_it_asks_nothing(
-    context: Context, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
+    context: App, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
 ) -> None:
     assert Settings().rerank.top == 0
     ctx = replace(context, profiles=(PROFILE,), llm=LLMClient(llm_settings))
 
-    report = scoring.run(ctx, DAY)
+    report = run_stage(ctx, "scoring", DAY)
 
     assert chat_server.requests == []
     assert report == StageReport("score", written=report.written, details={"lab": report.written})
 
 
-def test_on_without_an_llm_says_so_and_scores_cold(context: Context, day: dict[str, str]) -> None:
-    report = scoring.run(with_rerank(context, None), DAY)
+def test_on_without_an_llm_says_so_and_scores_cold(context: App, day: dict[str, str]) -> None:
+    report = run_stage(with_rerank(context, None), "scoring", DAY)
 
     assert report.note == NO_LLM
     assert report.written > 0

@@ -7,14 +7,11 @@ import numpy as np
 import pytest
 from sqlmodel import col, select
 
-from paperradar.app import Context
-from paperradar.embed import embeddings
-from paperradar.embed.embeddings import Embedder, paper_text
-from paperradar.ingest import seeds
+from paperradar.app import App
+from paperradar.embed.embeddings import Embedder
 from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_announcements
 from paperradar.profiles.profile import Profile, load_profile
-from paperradar.rank import stage as scoring
 from paperradar.rank.index import (
     KEEP_PICKS_FACTOR,
     CandidatePool,
@@ -26,8 +23,10 @@ from paperradar.rank.index import (
 )
 from paperradar.rank.learning import Votes
 from paperradar.readers.feedback import DOWN, set_feedback
+from paperradar.service.pipeline import run_stage
 from paperradar.store.db import session_scope
 from paperradar.store.records import Match
+from paperradar.text import paper_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2025, 10, 15)
@@ -236,32 +235,34 @@ def test_votes_move_a_topics_scores_the_right_way(
     assert others == [m for m in matches if m.topic != "model_merging"]
 
 
-def _store_day(context: Context, rows: list[dict[str, object]]) -> None:
+def _store_day(context: App, rows: list[dict[str, object]]) -> None:
     feed = "".join(json.dumps({**row, "date": DAY.isoformat()}) + "\n" for row in rows)
     announcements = parse_feed(feed.encode("utf-8")).announcements
     with session_scope(context.engine) as session:
         store_announcements(session, announcements, day=DAY)
-    seeds.run(context, DAY)
-    embeddings.run(context, DAY)
+    run_stage(context, "seeds", DAY)
+    run_stage(context, "embeddings", DAY)
 
 
+@pytest.mark.slow
 def test_run_writes_matches_once_and_a_rerun_changes_nothing(
-    context: Context, corpus_rows: list[dict[str, object]]
+    context: App, corpus_rows: list[dict[str, object]]
 ) -> None:
     _store_day(context, corpus_rows[:30])
-    first = scoring.run(context, DAY)
+    first = run_stage(context, "scoring", DAY)
     assert first.written > 0
     assert first.details == {"default": first.written}
     with session_scope(context.engine) as session:
         stored = session.exec(select(Match)).all()
     assert len({(m.paper_id, m.profile, m.topic) for m in stored}) == len(stored) == first.written
-    assert scoring.run(context, DAY).written == 0
+    assert run_stage(context, "scoring", DAY).written == 0
     with session_scope(context.engine) as session:
         assert len(session.exec(select(Match)).all()) == len(stored)
 
 
+@pytest.mark.slow
 def test_run_keeps_what_a_digest_can_use_and_never_a_profiles_own_seed(
-    context: Context, corpus_rows: list[dict[str, object]], profile: Profile
+    context: App, corpus_rows: list[dict[str, object]], profile: Profile
 ) -> None:
     seed = next(s for s in profile.seed_papers if s.id == FUSECHAT)
     announced_seed = {
@@ -272,7 +273,7 @@ def test_run_keeps_what_a_digest_can_use_and_never_a_profiles_own_seed(
         "categories": ["cs.CL"],
     }
     _store_day(context, [*corpus_rows[:30], announced_seed])
-    scoring.run(context, DAY)
+    run_stage(context, "scoring", DAY)
     with session_scope(context.engine) as session:
         stored = session.exec(select(Match)).all()
     assert {m.paper_id for m in stored if m.topic == "model_merging"} >= set(MERGING[:3])
@@ -283,16 +284,17 @@ def test_run_keeps_what_a_digest_can_use_and_never_a_profiles_own_seed(
     assert len(stored) < 30 * len(profile.topics)
 
 
-def test_run_on_a_day_without_candidates_writes_nothing(context: Context) -> None:
-    report = scoring.run(context, DAY)
+def test_run_on_a_day_without_candidates_writes_nothing(context: App) -> None:
+    report = run_stage(context, "scoring", DAY)
     assert report.written == 0 and report.note and "no candidates" in report.note
 
 
+@pytest.mark.slow
 def test_run_learns_from_stored_feedback(
-    context: Context, corpus_rows: list[dict[str, object]]
+    context: App, corpus_rows: list[dict[str, object]]
 ) -> None:
     _store_day(context, corpus_rows[:30])
-    scoring.run(context, DAY)
+    run_stage(context, "scoring", DAY)
     with session_scope(context.engine) as session:
         top = session.exec(
             select(Match).where(Match.topic == "model_merging").order_by(col(Match.score).desc())
@@ -308,7 +310,7 @@ def test_run_learns_from_stored_feedback(
             channel="cli",
             user_id="tester",
         )
-    assert scoring.run(context, DAY).written > 0
+    assert run_stage(context, "scoring", DAY).written > 0
     with session_scope(context.engine) as session:
         stored = session.exec(select(Match).where(Match.topic == "model_merging")).all()
     voted = next(m for m in stored if m.paper_id == top.paper_id)

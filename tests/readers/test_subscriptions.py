@@ -11,16 +11,16 @@ from sqlmodel import col, select
 from support.outbox import seed_digest
 from support.views import DAY
 
-from paperradar.app import Context, with_current_profiles
+from paperradar.app import App, with_current_profiles
 from paperradar.cli.main import main
 from paperradar.embed.embeddings import Embedder
 from paperradar.errors import ConfigError
-from paperradar.profiles import custom as topics
+from paperradar.llm.translation import english_for, is_multilingual, needs_english
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank import stage as scoring
 from paperradar.rank import suggest as suggestions
 from paperradar.rank.index import ScoredMatch
-from paperradar.readers import feedback
+from paperradar.readers import feedback, topics
 from paperradar.readers.subscriptions import (
     SubscriptionError,
     deactivate,
@@ -30,7 +30,6 @@ from paperradar.readers.subscriptions import (
 from paperradar.settings import EmbeddingSettings, Settings
 from paperradar.store.db import session_scope
 from paperradar.store.records import CustomTopic, Paper, Subscription
-from paperradar.summarise.translation import english_for, is_multilingual, needs_english
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Profile(
@@ -195,11 +194,11 @@ def test_a_liked_paper_becomes_an_anchor_of_its_topic_and_lifts_its_neighbours(
 ) -> None:
     seed_digest(engine, SHARED, bilingual_day[:12], embedder=embedder)
     liked = bilingual_day[1]["id"]
-    ctx = Context(settings=settings, engine=engine, profiles=(SHARED,), embedder=embedder, llm=None)
+    ctx = App(settings=settings, engine=engine, profiles=(SHARED,), embedder=embedder, llm=None)
     with session_scope(engine) as session:
         papers = session.exec(select(Paper).order_by(col(Paper.arxiv_id))).all()
         candidates = scoring.candidates_of(session, embedder.model_name, papers)
-        before = _scores(scoring.score_candidates(session, ctx, SHARED, candidates))
+        before = _scores(scoring.score_candidates(session, ctx.embedder, SHARED, candidates))
         topic = "model_merging"
         feedback.set_feedback(
             session,
@@ -213,7 +212,7 @@ def test_a_liked_paper_becomes_an_anchor_of_its_topic_and_lifts_its_neighbours(
     learned = with_current_profiles(ctx).profiles[0]
     assert [(seed.id, seed.topics) for seed in learned.seed_papers] == [(liked, [topic])]
     with session_scope(engine) as session:
-        after = _scores(scoring.score_candidates(session, ctx, learned, candidates))
+        after = _scores(scoring.score_candidates(session, ctx.embedder, learned, candidates))
         feedback.set_feedback(
             session,
             paper_id=liked,
@@ -238,16 +237,17 @@ def _scores(matches: Sequence[ScoredMatch]) -> dict[tuple[str, str], float]:
     return {(match.paper_id, match.topic): match.score for match in matches}
 
 
+@pytest.mark.slow
 def test_suggestions_are_the_unvoted_papers_nearest_each_topic_cutoff(
     settings: Settings, engine: Engine, embedder: Embedder, bilingual_day: list[dict[str, Any]]
 ) -> None:
     seed_digest(engine, SHARED, bilingual_day[:30], embedder=embedder)
-    ctx = Context(settings=settings, engine=engine, profiles=(SHARED,), embedder=embedder, llm=None)
+    ctx = App(settings=settings, engine=engine, profiles=(SHARED,), embedder=embedder, llm=None)
     with session_scope(engine) as session:
-        proposed = suggestions.suggest(session, ctx, SHARED, DAY, count=2)
+        proposed = suggestions.suggest(session, ctx.embedder, SHARED, DAY, count=2)
         papers = session.exec(select(Paper).where(Paper.first_announced_on == DAY)).all()
         pool = scoring.candidates_of(session, embedder.model_name, papers)
-        every = scoring.score_candidates(session, ctx, SHARED, pool)
+        every = scoring.score_candidates(session, ctx.embedder, SHARED, pool)
     for key, topic in SHARED.topics.items():
         cutoff = topic.min_percent / 100
         chosen = {match.paper_id for match in proposed[key]}
@@ -267,7 +267,7 @@ def test_suggestions_are_the_unvoted_papers_nearest_each_topic_cutoff(
             channel="cli",
             user_id="7",
         )
-        again = suggestions.suggest(session, ctx, SHARED, DAY, count=2)
+        again = suggestions.suggest(session, ctx.embedder, SHARED, DAY, count=2)
     assert rated not in {match.paper_id for match in again["model_merging"]}
 
     shown = _cli(["feedback", "suggest", "--day", DAY.isoformat(), "--count", "1"], settings)

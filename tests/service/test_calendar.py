@@ -11,21 +11,17 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from paperradar.app import Context
+from paperradar.app import App
+from paperradar.deliver.delivery_time import first_delivery_at
 from paperradar.errors import FeedError
 from paperradar.service import runs
 from paperradar.service import scheduler as service
-from paperradar.service.calendar import (
-    due_days,
-    fire_times,
-    first_delivery_at,
-    pipeline_trigger,
-    retry_delay,
-)
+from paperradar.service.calendar import due_days, fire_times, pipeline_trigger, retry_delay
 from paperradar.settings import ArxivSettings, ScheduleSettings
 from paperradar.store import locks
 from paperradar.store.db import session_scope
-from paperradar.store.records import PipelineLock, Run, RunStatus
+from paperradar.store.records import PipelineLock, Run
+from paperradar.store.states import RunStatus
 
 NEW_YORK = ZoneInfo("America/New_York")
 SETTINGS = ScheduleSettings()
@@ -189,7 +185,7 @@ def test_run_records_the_failing_stage_and_marks_dead_runs_interrupted(engine: E
 
 
 def test_job_store_keeps_a_missed_run_and_fires_it_once_on_start(
-    context: Context, tmp_path: Path
+    context: App, tmp_path: Path
 ) -> None:
     empty_feed = tmp_path / "empty.jsonl"
     empty_feed.write_text("", encoding="utf-8")

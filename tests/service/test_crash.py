@@ -47,17 +47,11 @@ from support.papers import json_lines
 from paperradar.profiles.profile import load_profiles
 from paperradar.readers.subscriptions import subscribe
 from paperradar.store.db import create_db_engine, migrate, session_scope
-from paperradar.store.records import (
-    Delivery,
-    DeliveryStatus,
-    Digest,
-    DigestItem,
-    Paper,
-    Run,
-    RunStatus,
-    Summary,
-    SummaryStatus,
-)
+from paperradar.store.records import Delivery, Digest, DigestItem, Paper, Run, Summary
+from paperradar.store.states import DeliveryStatus, RunStatus, SummaryStatus
+
+# Real processes killed at every commit point: minutes.
+pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_FEED = REPO_ROOT / "src" / "paperradar" / "demo" / "cs_cl_lg_ai_2025-10-15.jsonl.gz"

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import SQLModel, select
 from support.papers import json_lines
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.compose.digests import view_digest
 from paperradar.compose.rendering import render_text
 from paperradar.embed.embeddings import Embedder
@@ -32,10 +32,10 @@ DEMO_DAY = date(2025, 10, 16)
 TABLES: tuple[type[SQLModel], ...] = (Paper, FeedDay, Embedding, Match, Summary, Digest, DigestItem)
 
 
-def _context(settings: Settings, engine: Engine, embedder: Embedder, feed: Path) -> Context:
+def _context(settings: Settings, engine: Engine, embedder: Embedder, feed: Path) -> App:
     settings = settings.model_copy(update={"arxiv": ArxivSettings(feed_file=feed)})
     profiles = load_profiles(settings.profiles_dir)
-    return Context(settings=settings, engine=engine, profiles=profiles, embedder=embedder, llm=None)
+    return App(settings=settings, engine=engine, profiles=profiles, embedder=embedder, llm=None)
 
 
 def _counts(engine: Engine) -> dict[str, int]:
@@ -47,14 +47,12 @@ def _counts(engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
-def demo_context(settings: Settings, engine: Engine, embedder: Embedder) -> Context:
+def demo_context(settings: Settings, engine: Engine, embedder: Embedder) -> App:
     return _context(settings, engine, embedder, DEMO_FEED)
 
 
 @pytest.fixture
-def small_context(
-    settings: Settings, engine: Engine, embedder: Embedder, tmp_path: Path
-) -> Context:
+def small_context(settings: Settings, engine: Engine, embedder: Embedder, tmp_path: Path) -> App:
     """The demo day cut to its first 60 papers: enough for re-run behaviour, quick to embed."""
     feed = tmp_path / "small.jsonl"
     feed.write_text(
@@ -63,8 +61,9 @@ def small_context(
     return _context(settings, engine, embedder, feed)
 
 
+@pytest.mark.slow
 def test_demo_day_yields_picks_under_every_topic_with_percent_and_reason(
-    demo_context: Context,
+    demo_context: App,
 ) -> None:
     pipeline.run_day(demo_context, DEMO_DAY)
     profile = demo_context.profiles[0]
@@ -83,7 +82,8 @@ def test_demo_day_yields_picks_under_every_topic_with_percent_and_reason(
     assert web.day_page(demo_context.settings, profile.name, DEMO_DAY).is_file()
 
 
-def test_rerun_of_a_finished_day_writes_nothing(small_context: Context) -> None:
+@pytest.mark.slow
+def test_rerun_of_a_finished_day_writes_nothing(small_context: App) -> None:
     first = pipeline.run_day(small_context, DEMO_DAY)
     counts = _counts(small_context.engine)
     second = pipeline.run_day(small_context, DEMO_DAY)
@@ -93,11 +93,12 @@ def test_rerun_of_a_finished_day_writes_nothing(small_context: Context) -> None:
     assert {report.stage for report in first} == {report.stage for report in second}
 
 
+@pytest.mark.slow
 def test_rerun_after_a_crash_between_stages_composes_the_digest_once(
-    small_context: Context,
+    small_context: App,
 ) -> None:
     for stage in pipeline.STAGES[:3]:  # seeds, fetch, embed: then the process dies
-        stage(small_context, DEMO_DAY)
+        stage.run(small_context, DEMO_DAY)
     pipeline.run_day(small_context, DEMO_DAY)
     pipeline.run_day(small_context, DEMO_DAY)
     with session_scope(small_context.engine) as session:

@@ -12,8 +12,6 @@ from paperradar.store import locks
 from paperradar.store.copy import copy_database
 from paperradar.store.db import create_db_engine, migrate, session_scope
 from paperradar.store.records import (
-    AnnounceType,
-    DayStatus,
     Delivery,
     Digest,
     DigestItem,
@@ -22,9 +20,9 @@ from paperradar.store.records import (
     Match,
     Paper,
     Run,
-    RunStatus,
     Subscription,
 )
+from paperradar.store.states import AnnounceType, DayStatus, RunStatus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = REPO_ROOT / "db"

@@ -9,15 +9,16 @@ from support.openai_api import ChatRequest, ChatServer, Reply, answer_from_rows,
 from support.pdfs import one_page_pdf
 from werkzeug import Response
 
-from paperradar.app import Context
-from paperradar.embed.embeddings import paper_text, text_sha
+from paperradar.app import App
 from paperradar.errors import FeedError
 from paperradar.llm.client import LLMClient
 from paperradar.profiles.profile import Profile, Topic
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import LLMSettings
-from paperradar.store.records import AnnounceType, Match, Paper
+from paperradar.store.records import Match, Paper
+from paperradar.store.states import AnnounceType
 from paperradar.summarise.affiliations import AffiliationDraft, first_page_text, printed_on
-from paperradar.summarise.stage import run
+from paperradar.text import paper_text, text_sha
 
 DAY = date(2025, 10, 15)
 PROFILE = Profile(
@@ -114,7 +115,7 @@ def pdf_settings(llm_settings: LLMSettings, chat_server: ChatServer, **changes: 
     )
 
 
-def with_llm(context: Context, llm: LLMSettings) -> Context:
+def with_llm(context: App, llm: LLMSettings) -> App:
     return replace(context, profiles=(PROFILE,), llm=LLMClient(llm))
 
 
@@ -136,7 +137,7 @@ def test_affiliations_are_read_from_the_pdf_and_a_guess_is_sent_back(
     chat_server: ChatServer,
     llm_settings: LLMSettings,
     bilingual_day: list[dict[str, Any]],
-    context: Context,
+    context: App,
 ) -> None:
     row = bilingual_day[0]
     pick(engine, paper_of(row))
@@ -150,7 +151,7 @@ def test_affiliations_are_read_from_the_pdf_and_a_guess_is_sent_back(
     )
     ctx = with_llm(context, pdf_settings(llm_settings, chat_server))
 
-    report = run(ctx, DAY)
+    report = run_stage(ctx, "summaries", DAY)
 
     assert asked == ["/pdf/2510.11812v1"]
     with Session(engine) as session:
@@ -170,7 +171,7 @@ def test_a_model_that_keeps_guessing_leaves_affiliations_unknown(
     chat_server: ChatServer,
     llm_settings: LLMSettings,
     bilingual_day: list[dict[str, Any]],
-    context: Context,
+    context: App,
 ) -> None:
     row = bilingual_day[0]
     pick(engine, paper_of(row))
@@ -178,7 +179,7 @@ def test_a_model_that_keeps_guessing_leaves_affiliations_unknown(
     chat_server.respond_with(affiliation_replies(["Stanford University"], rows=[row]))
     ctx = with_llm(context, pdf_settings(llm_settings, chat_server))
 
-    report = run(ctx, DAY)
+    report = run_stage(ctx, "summaries", DAY)
 
     with Session(engine) as session:
         assert session.get_one(Paper, row["id"]).affiliations == []
@@ -192,7 +193,7 @@ def test_no_pdf_is_fetched_when_the_setting_is_off_or_arxiv_named_them(
     chat_server: ChatServer,
     llm_settings: LLMSettings,
     bilingual_day: list[dict[str, Any]],
-    context: Context,
+    context: App,
     known: list[str] | None,
 ) -> None:
     row = bilingual_day[0]
@@ -202,7 +203,7 @@ def test_no_pdf_is_fetched_when_the_setting_is_off_or_arxiv_named_them(
     llm = pdf_settings(llm_settings, chat_server) if known else llm_settings
     ctx = with_llm(context, llm)
 
-    run(ctx, DAY)
+    run_stage(ctx, "summaries", DAY)
 
     assert asked == []
     assert all("<page>" not in request.text("user") for request in chat_server.requests)

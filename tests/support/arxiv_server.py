@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.settings import ArxivSettings
 
 RSS_PATH = "/rss/{categories}"
@@ -83,7 +83,7 @@ def rss_path(settings: ArxivSettings) -> str:
     return RSS_PATH.format(categories="+".join(settings.categories))
 
 
-def with_arxiv(context: Context, arxiv: ArxivSettings) -> Context:
+def with_arxiv(context: App, arxiv: ArxivSettings) -> App:
     """Return the context with other arXiv settings."""
     settings = context.settings.model_copy(update={"arxiv": arxiv})
     return dataclasses.replace(context, settings=settings)

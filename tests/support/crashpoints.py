@@ -25,18 +25,17 @@ from sqlalchemy.orm import Session
 TARGET = {target!r}
 LOG = {log!r}
 counts = {{}}
-stages = set()
 
 
 def _stage():
-    if not stages:
-        from paperradar.service.pipeline import STAGES
-        stages.update(stage.__module__ for stage in STAGES)
+    # A stage runs inside its `Stage.run` lambda, called by `run_day` with `stage` bound.
     frame = sys._getframe(2)
     while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module in stages and frame.f_code.co_name == "run":
-            return module.rpartition(".")[2]
+        if (
+            frame.f_globals.get("__name__") == "paperradar.service.pipeline"
+            and frame.f_code.co_name == "<lambda>"
+        ):
+            return frame.f_back.f_locals["stage"].name
         frame = frame.f_back
     return "pipeline"
 

@@ -1,4 +1,4 @@
-"""Seed composed digests from real papers, and build a Context whose Telegram is the loopback."""
+"""Seed composed digests from real papers, and build a App whose Telegram is the loopback."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from support.bot_api import BotApiServer
 from support.views import DAY, hostile_paper, paper_from_row, summary_for
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.compose.digests import compose_digest
 from paperradar.deliver.channels.telegram import TelegramChannel
 from paperradar.embed.embeddings import Embedder, embed_missing
@@ -19,7 +19,8 @@ from paperradar.llm.client import LLMClient
 from paperradar.profiles.profile import Profile
 from paperradar.settings import ScheduleSettings, Settings, TelegramSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import DayStatus, FeedDay, Match, Paper
+from paperradar.store.records import FeedDay, Match, Paper
+from paperradar.store.states import DayStatus
 
 
 def seed_digest(
@@ -84,12 +85,12 @@ def telegram_context(
     *,
     llm: LLMClient | None = None,
     schedule: ScheduleSettings | None = None,
-) -> Context:
-    """A Context with the given profiles whose only channel is Telegram on the loopback."""
+) -> App:
+    """A App with the given profiles whose only channel is Telegram on the loopback."""
     if schedule is not None:
         settings = settings.model_copy(update={"schedule": schedule})
     channel = TelegramChannel(settings.telegram, llm_configured=llm is not None)
-    return Context(
+    return App(
         settings=settings,
         engine=engine,
         profiles=tuple(profiles),

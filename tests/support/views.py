@@ -10,7 +10,8 @@ from support.openai_api import draft_from_row
 
 from paperradar.compose.digests import DigestView, ItemView, TopicSection
 from paperradar.profiles.profile import Profile, Topic
-from paperradar.store.records import AnnounceType, Match, Paper, Summary, SummaryStatus
+from paperradar.store.records import Match, Paper, Summary
+from paperradar.store.states import AnnounceType, SummaryStatus
 
 DAY = date(2025, 10, 15)
 HOSTILE_ID = "2510.99999"

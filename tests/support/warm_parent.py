@@ -46,7 +46,10 @@ def main() -> None:
     """Serve fork requests until stdin closes."""
     import sentence_transformers  # noqa: F401
 
-    import paperradar.cli.main  # noqa: F401  (the imports every child would repeat)
+    # The imports every child would repeat: the CLI loads the pipeline lazily.
+    import paperradar.app
+    import paperradar.cli.main
+    import paperradar.service.pipeline  # noqa: F401
 
     for line in sys.stdin:
         request = json.loads(line)

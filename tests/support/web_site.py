@@ -18,11 +18,12 @@ from sqlmodel import select
 from support.openai_api import draft_from_row, is_upstream_failure
 from support.papers import json_lines
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.service import pipeline
+from paperradar.service.pipeline import run_stage
 from paperradar.store.db import session_scope
-from paperradar.store.records import Digest, DigestItem, Paper, Summary, SummaryStatus
-from paperradar.web import stage as web
+from paperradar.store.records import Digest, DigestItem, Paper, Summary
+from paperradar.store.states import SummaryStatus
 
 FIRST_DAY = date(2025, 10, 14)
 SECOND_DAY = date(2025, 10, 15)
@@ -49,7 +50,7 @@ KEYWORDS = (
 class WebArchive:
     """A built archive and the papers the tests look for in it."""
 
-    ctx: Context
+    ctx: App
     site: Path
     hostile_id: str
     hostile_title: str
@@ -86,7 +87,7 @@ def write_feed(corpus: Path, bilingual: list[dict[str, Any]], out: Path) -> None
     out.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
-def add_summaries(ctx: Context, bilingual: list[dict[str, Any]]) -> None:
+def add_summaries(ctx: App, bilingual: list[dict[str, Any]]) -> None:
     """Store, for each pick of the real Chinese summaries file, the summary it would get."""
     by_id = {row["id"]: row for row in bilingual}
     with session_scope(ctx.engine) as session:
@@ -108,12 +109,12 @@ def add_summaries(ctx: Context, bilingual: list[dict[str, Any]]) -> None:
                 session.add(Summary(**key, prompt_sha="0" * 64, status=SummaryStatus.OK, **draft))
 
 
-def build_archive(ctx: Context, bilingual: list[dict[str, Any]]) -> WebArchive:
+def build_archive(ctx: App, bilingual: list[dict[str, Any]]) -> WebArchive:
     """Run the pipeline on both days, add the real summaries, and rebuild the second day's pages."""
     pipeline.run_day(ctx, FIRST_DAY)
     pipeline.run_day(ctx, SECOND_DAY)
     add_summaries(ctx, bilingual)
-    web.run(ctx, SECOND_DAY)
+    run_stage(ctx, "web", SECOND_DAY)
     with session_scope(ctx.engine) as session:
         picked = set(session.exec(select(DigestItem.paper_id)).all())
         summaries = session.exec(select(Summary).where(Summary.status == SummaryStatus.OK)).all()

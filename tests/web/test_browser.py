@@ -14,6 +14,9 @@ from support.web_site import FIRST_DAY, SECOND_DAY, WebArchive
 
 from paperradar.web.server import start_server, stop_server
 
+# A real Chromium over a real archive.
+pytestmark = pytest.mark.slow
+
 # Without Playwright the `chromium` fixture skips these tests (and fails them in CI).
 with contextlib.suppress(ImportError):
     from playwright.sync_api import expect

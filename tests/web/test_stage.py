@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 from support.web_site import FIRST_DAY, SECOND_DAY, WebArchive
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.cli.main import main
-from paperradar.errors import ConfigError
 from paperradar.profiles.profile import Profile
+from paperradar.service.pipeline import run_stage
 from paperradar.settings import WebSettings
 from paperradar.web import stage as web
 from paperradar.web.archive import PaperBrief, PickRow, SummaryBrief
@@ -29,7 +29,7 @@ from paperradar.web.search_index import (
     search_shard,
 )
 from paperradar.web.server import start_server, stop_server
-from paperradar.web.site import CONTENT_SECURITY_POLICY, check_profile_names
+from paperradar.web.site import CONTENT_SECURITY_POLICY
 from paperradar.web.trends import TrendPoint, count_terms, top_keywords, trend_chart
 
 BASE_URL = "https://radar.example.org/archive/"
@@ -78,10 +78,10 @@ def _tags(page: Path) -> _Tags:
     return parser
 
 
-def _copy_context(archive: WebArchive, out_dir: Path, **web: object) -> Context:
+def _copy_context(archive: WebArchive, out_dir: Path, **web: object) -> App:
     settings = archive.ctx.settings
     section = settings.web.model_copy(update={"out_dir": out_dir, **web})
-    return Context(
+    return App(
         settings=settings.model_copy(update={"web": section}),
         engine=archive.ctx.engine,
         profiles=archive.ctx.profiles,
@@ -179,7 +179,7 @@ def test_feed_and_entry_ids_stay_the_same_when_the_site_moves(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
     moved = _copy_context(web_archive, tmp_path / "moved", base_url="https://elsewhere.example/")
-    web.rebuild(moved)
+    web.rebuild(moved.archive())
     for relative in ("default/feed.atom", "default/topics/model_merging.atom"):
         before = feedparser.parse((web_archive.site / relative).read_bytes())
         after = feedparser.parse((tmp_path / "moved" / relative).read_bytes())
@@ -285,7 +285,7 @@ def test_a_day_rewrites_only_the_pages_it_touches_and_a_rerun_writes_nothing(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
     ctx = _copy_context(web_archive, tmp_path / "site")
-    web.rebuild(ctx)
+    web.rebuild(ctx.archive())
     first_only = next(
         paper_id
         for paper_id, row in _rows(ctx.settings.web_dir).items()
@@ -293,20 +293,19 @@ def test_a_day_rewrites_only_the_pages_it_touches_and_a_rerun_writes_nothing(
     )
     page = ctx.settings.web_dir / "papers" / f"{first_only}.html"
     page.unlink()
-    report = web.run(ctx, SECOND_DAY)
+    report = run_stage(ctx, "web", SECOND_DAY)
     assert not page.exists()  # a paper of another day is not rebuilt
     assert report.written == 0  # everything the day touches was already current
-    assert web.run(ctx, SECOND_DAY).written == 0
-    assert web.rebuild(ctx).written == 1
+    assert run_stage(ctx, "web", SECOND_DAY).written == 0
+    assert web.rebuild(ctx.archive()).written == 1
     assert page.is_file()
 
 
 def test_a_profile_named_like_a_site_folder_is_refused() -> None:
-    profile = Profile.model_validate(
-        {"name": "assets", "topics": {"x": {"title": "X", "description": "x"}}}
-    )
-    with pytest.raises(ConfigError, match="rename the profile"):
-        check_profile_names([profile])
+    with pytest.raises(ValidationError, match="rename the profile"):
+        Profile.model_validate(
+            {"name": "assets", "topics": {"x": {"title": "X", "description": "x"}}}
+        )
 
 
 def test_base_url_must_be_http_and_gains_a_trailing_slash() -> None:
@@ -350,7 +349,7 @@ def test_serving_builds_an_archive_that_was_never_written(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
     ctx = _copy_context(web_archive, tmp_path / "fresh", port=0)
-    server = web.serve_archive(ctx)
+    server = web.serve_archive(ctx.archive())
     try:
         status, _, body = _get(f"http://127.0.0.1:{server.server_address[1]}/index.html")
     finally:

@@ -3,46 +3,32 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
-from sqlmodel import col, select
 
-from paperradar.app import Context, build_context, with_current_profiles
-from paperradar.deliver import outbox as delivery
+from paperradar.cli.common import echo_rows, load_app, open_database, parse_day
 from paperradar.errors import ConfigError
-from paperradar.ingest.papers import stored_papers
-from paperradar.profiles.profile import Profile
-from paperradar.rank import suggest as suggestions
-from paperradar.readers import feedback, subscriptions
-from paperradar.settings import load_settings
-from paperradar.store.db import session_scope
-from paperradar.store.records import Delivery, DeliveryStatus, Digest
+from paperradar.store.states import DeliveryStatus
+
+if TYPE_CHECKING:
+    from paperradar.app import App
+    from paperradar.profiles.profile import Profile
 
 
-def _context() -> Context:
-    return with_current_profiles(build_context(load_settings()))
-
-
-def _shared_profile(ctx: Context, name: str | None) -> Profile:
-    shared = ctx.file_profiles or ctx.profiles
+def _shared_profile(app: App, name: str | None) -> Profile:
+    shared = app.file_profiles or app.profiles
     names = {profile.name for profile in shared}
-    for profile in ctx.profiles:
+    for profile in app.profiles:
         if profile.name in names and (name is None or profile.name == name):
             return profile
     raise ConfigError(f"no shared profile {name!r} (profiles: {', '.join(sorted(names))})")
 
 
-def _voting_profile(ctx: Context, name: str | None) -> Profile:
+def _voting_profile(app: App, name: str | None) -> Profile:
     """The profile a vote is about: any profile by name (a chat's own too), else the first."""
-    found = next((p for p in ctx.profiles if p.name == name), None)
-    return found or _shared_profile(ctx, name)
-
-
-def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    try:
-        return None if value is None else date.fromisoformat(value)
-    except ValueError as error:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from error
+    found = next((p for p in app.profiles if p.name == name), None)
+    return found or _shared_profile(app, name)
 
 
 @click.group("subscribers")
@@ -59,7 +45,11 @@ def subscribers_group() -> None:
 @click.option("--min", "min_percent", type=click.IntRange(0, 100), help="Minimum percent.")
 @click.option("--max", "max_items", type=click.IntRange(1, 50), help="Max items per topic.")
 @click.option("--time", "delivery_time", help="Delivery time HH:MM.")
-@click.option("--timezone", help="Time zone of --time, e.g. Europe/Berlin (default: the default).")
+@click.option(
+    "--timezone",
+    help="Time zone of --time, e.g. Europe/Berlin (default: Asia/Shanghai, the setting "
+    "schedule.delivery_timezone).",
+)
 def add_subscriber(
     channel: str,
     recipient: str,
@@ -68,9 +58,12 @@ def add_subscriber(
     **options: object,
 ) -> None:
     """Subscribe a recipient to a shared profile's topics (or add topics to its subscription)."""
-    ctx = _context()
-    profile = _shared_profile(ctx, profile_name)
-    with session_scope(ctx.engine) as session:
+    from paperradar.readers import subscriptions
+    from paperradar.store.db import session_scope
+
+    app = load_app(current_profiles=True)
+    profile = _shared_profile(app, profile_name)
+    with session_scope(app.engine) as session:
         row = subscriptions.subscribe(
             session, channel=channel, recipient=recipient, profile=profile, topics=topics or None
         )
@@ -91,8 +84,11 @@ def add_subscriber(
 @click.option("--channel", help="Only this channel.")
 def list_subscribers(channel: str | None) -> None:
     """List the subscriptions."""
-    ctx = build_context(load_settings())
-    with session_scope(ctx.engine) as session:
+    from paperradar.readers import subscriptions
+    from paperradar.store.db import session_scope
+
+    lines = []
+    with session_scope(open_database()) as session:
         for row in subscriptions.list_subscriptions(session, channel=channel):
             state = "active" if row.active else "stopped"
             extras = [
@@ -106,11 +102,12 @@ def list_subscribers(channel: str | None) -> None:
                 )
                 if value is not None
             ]
-            click.echo(
+            lines.append(
                 f"{row.channel}\t{row.recipient}\t{state}\t{row.profile}: "
                 f"{', '.join(row.topics) or '(no shared topics)'}"
                 + (f"\t{' · '.join(extras)}" if extras else "")
             )
+    echo_rows(lines, none="no subscribers yet: `paperradar subscribers add` adds one")
 
 
 @subscribers_group.command("remove")
@@ -118,8 +115,10 @@ def list_subscribers(channel: str | None) -> None:
 @click.argument("recipient")
 def remove_subscriber(channel: str, recipient: str) -> None:
     """Delete a recipient's subscription."""
-    ctx = build_context(load_settings())
-    with session_scope(ctx.engine) as session:
+    from paperradar.readers import subscriptions
+    from paperradar.store.db import session_scope
+
+    with session_scope(open_database()) as session:
         if not subscriptions.remove_subscription(session, channel=channel, recipient=recipient):
             raise click.ClickException(f"no subscription of {recipient} on {channel}")
     click.echo(f"removed {channel} {recipient}")
@@ -140,11 +139,14 @@ def add_feedback(
     paper_id: str, topic: str, profile_name: str | None, down: bool, user: str
 ) -> None:
     """Record a vote on a paper for a topic."""
-    ctx = _context()
-    profile = _voting_profile(ctx, profile_name)
+    from paperradar.readers import feedback
+    from paperradar.store.db import session_scope
+
+    app = load_app(current_profiles=True)
+    profile = _voting_profile(app, profile_name)
     if topic not in profile.topics:
         raise ConfigError(f"profile {profile.name} has no topic {topic!r}")
-    with session_scope(ctx.engine) as session:
+    with session_scope(app.engine) as session:
         row = feedback.set_feedback(
             session,
             paper_id=paper_id,
@@ -161,28 +163,37 @@ def add_feedback(
 @click.option("--profile", "profile_name", help="Only this profile.")
 def list_feedback(profile_name: str | None) -> None:
     """List the votes, newest first."""
-    ctx = build_context(load_settings())
-    with session_scope(ctx.engine) as session:
-        for row in feedback.list_feedback(session, profile=profile_name):
-            click.echo(
-                f"{row.updated_at:%Y-%m-%d %H:%M}\t{row.value:+d}\t{row.paper_id}\t"
-                f"{row.profile}/{row.topic}\t{row.channel}:{row.user_id}"
-            )
+    from paperradar.readers import feedback
+    from paperradar.store.db import session_scope
+
+    with session_scope(open_database()) as session:
+        lines = [
+            f"{row.updated_at:%Y-%m-%d %H:%M}\t{row.value:+d}\t{row.paper_id}\t"
+            f"{row.profile}/{row.topic}\t{row.channel}:{row.user_id}"
+            for row in feedback.list_feedback(session, profile=profile_name)
+        ]
+    echo_rows(lines, none="no votes yet")
 
 
 @feedback_group.command("suggest")
 @click.option("--profile", "profile_name", help="The profile (default: the first).")
-@click.option("--day", callback=_day, help="Announcement day YYYY-MM-DD (default: the latest).")
+@click.option(
+    "--day", callback=parse_day, help="Announcement day YYYY-MM-DD (default: the latest)."
+)
 @click.option("--count", type=click.IntRange(1, 20), default=3, show_default=True)
 def suggest_feedback(profile_name: str | None, day: date | None, count: int) -> None:
     """Propose papers to rate: those each topic is least sure about (near its cutoff)."""
-    ctx = _context()
-    profile = _voting_profile(ctx, profile_name)
-    with session_scope(ctx.engine) as session:
+    from paperradar.ingest.papers import stored_papers
+    from paperradar.rank import suggest as suggestions
+    from paperradar.store.db import session_scope
+
+    app = load_app(current_profiles=True)
+    profile = _voting_profile(app, profile_name)
+    with session_scope(app.engine) as session:
         day = day or suggestions.latest_day(session)
         if day is None:
             raise ConfigError("no papers fetched yet: run `paperradar run` first")
-        proposed = suggestions.suggest(session, ctx, profile, day, count=count)
+        proposed = suggestions.suggest(session, app.embedder, profile, day, count=count)
         papers = stored_papers(session, (m.paper_id for ms in proposed.values() for m in ms))
     for key, topic in profile.topics.items():
         click.echo(f"{topic.title} [{key}] (shown from {topic.min_percent}%)")
@@ -194,11 +205,14 @@ def suggest_feedback(profile_name: str | None, day: date | None, count: int) -> 
 
 
 @click.command("deliver")
-@click.option("--day", callback=_day, help="Also queue this day's digests (YYYY-MM-DD).")
+@click.option("--day", callback=parse_day, help="Also queue this day's digests (YYYY-MM-DD).")
 def deliver(day: date | None) -> None:
     """Send the pending deliveries that are due (after a crash or a channel outage)."""
-    ctx = _context()
-    report = delivery.run(ctx, day) if day else delivery.deliver_due(ctx)
+    from paperradar.deliver import outbox
+    from paperradar.service.pipeline import run_stage
+
+    app = load_app(current_profiles=True)
+    report = run_stage(app, "delivery", day) if day else outbox.deliver_due(app.outbox())
     click.echo(report.line())
 
 
@@ -207,7 +221,11 @@ def deliver(day: date | None) -> None:
 @click.option("--limit", default=30, show_default=True, type=click.IntRange(1))
 def deliveries(status: str | None, limit: int) -> None:
     """List the outbox: each digest's delivery per recipient, newest first."""
-    ctx = build_context(load_settings())
+    from sqlmodel import col, select
+
+    from paperradar.store.db import session_scope
+    from paperradar.store.records import Delivery, Digest
+
     query = (
         select(Delivery, Digest)
         .join(Digest, col(Digest.id) == col(Delivery.digest_id))
@@ -216,13 +234,14 @@ def deliveries(status: str | None, limit: int) -> None:
     )
     if status:
         query = query.where(Delivery.status == DeliveryStatus(status))
-    with session_scope(ctx.engine) as session:
-        for row, digest in session.exec(query):
-            click.echo(
-                f"{digest.day}\t{digest.profile}\t{row.channel}\t{row.recipient}\t{row.status}\t"
-                f"{row.parts_sent}/{row.parts_total} parts\t{row.attempts} attempt(s)"
-                + (f"\t{row.last_error}" if row.last_error else "")
-            )
+    with session_scope(open_database()) as session:
+        lines = [
+            f"{digest.day}\t{digest.profile}\t{row.channel}\t{row.recipient}\t{row.status}\t"
+            f"{row.parts_sent}/{row.parts_total} parts\t{row.attempts} attempt(s)"
+            + (f"\t{row.last_error}" if row.last_error else "")
+            for row, digest in session.exec(query)
+        ]
+    echo_rows(lines, none="no deliveries" + (f" with status {status}" if status else ""))
 
 
 COMMANDS = (subscribers_group, feedback_group, deliver, deliveries)

@@ -6,38 +6,18 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from paperradar.profiles.profile import Profile, Topic
+from paperradar.rank.picks import best_first, day_matches, select_picks
 from paperradar.reports import StageReport
 from paperradar.store.db import row_id, session_scope
-from paperradar.store.records import (
-    DayStatus,
-    Digest,
-    DigestItem,
-    FeedDay,
-    Match,
-    Paper,
-    Summary,
-    SummaryStatus,
-)
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
+from paperradar.store.records import Digest, DigestItem, FeedDay, Match, Paper, Summary
+from paperradar.store.states import DayStatus, SummaryStatus
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Pick:
-    """A paper chosen for a topic: shown under its best topic, with its other hits alongside."""
-
-    topic: str
-    rank: int
-    match: Match
-    also: tuple[Match, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,43 +54,6 @@ class DigestView:
     def pick_count(self) -> int:
         """How many papers the digest shows."""
         return sum(len(section.items) for section in self.sections)
-
-
-def _ordered(matches: Sequence[Match]) -> list[Match]:
-    return sorted(matches, key=lambda match: (-match.score, match.paper_id))
-
-
-def select_picks(matches: Sequence[Match], profile: Profile) -> list[Pick]:
-    """Choose a profile's picks: above each topic's minimum, under the paper's best topic, capped.
-
-    A paper that clears several topics appears once, under the topic where its percent is
-    highest; the other topics it hits travel with it so renderers can say so.
-    """
-    qualifying: dict[str, list[Match]] = {}
-    for match in matches:
-        topic = profile.topics.get(match.topic)
-        if match.profile != profile.name or topic is None or match.percent < topic.min_percent:
-            continue
-        if match.paper_id in profile.seed_ids:
-            continue
-        qualifying.setdefault(match.paper_id, []).append(match)
-    by_topic: dict[str, list[tuple[Match, tuple[Match, ...]]]] = {key: [] for key in profile.topics}
-    for paper_matches in qualifying.values():
-        best, *others = sorted(paper_matches, key=lambda match: (-match.percent, -match.score))
-        by_topic[best.topic].append((best, tuple(others)))
-    picks: list[Pick] = []
-    for key, topic in profile.topics.items():
-        ranked = sorted(by_topic[key], key=lambda entry: (-entry[0].score, entry[0].paper_id))
-        for rank, (match, also) in enumerate(ranked[: topic.max_picks], start=1):
-            picks.append(Pick(topic=key, rank=rank, match=match, also=also))
-    return picks
-
-
-def day_matches(session: Session, profile: Profile, day: date) -> list[Match]:
-    """Load a profile's matches of one day."""
-    return list(
-        session.exec(select(Match).where(Match.profile == profile.name, Match.day == day)).all()
-    )
 
 
 def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest | None:
@@ -184,7 +127,7 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
             own = next(match for match in by_paper[item.paper_id] if match.id == item.match_id)
             also = tuple(
                 match
-                for match in _ordered(by_paper[item.paper_id])
+                for match in best_first(by_paper[item.paper_id])
                 if match.id != own.id
                 # A topic removed since scoring (a chat's own, say) has matches but no threshold.
                 and match.topic in profile.topics
@@ -197,17 +140,17 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
     return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections))
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(engine: Engine, day: date, *, profiles: Sequence[Profile]) -> StageReport:
     """Compose each profile's digest of the day (a no-op for digests already composed)."""
     written = 0
     picks = 0
-    with session_scope(ctx.engine) as session:
-        for profile in ctx.profiles:
+    with session_scope(engine) as session:
+        for profile in profiles:
             digest = compose_digest(session, profile=profile, day=day)
             if digest is None:
                 continue
             written += 1
             items = session.exec(select(DigestItem).where(DigestItem.digest_id == digest.id))
             picks += len(items.all())
-    logger.info("compose: %d digest(s), %d pick(s)", written, picks)
+    logger.debug("compose: %d digest(s), %d pick(s)", written, picks)
     return StageReport("compose", written=written, details={"picks": picks})

@@ -5,20 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, select_autoescape
 
 from paperradar.compose.digests import DigestView, ItemView
-from paperradar.store.records import SummaryStatus
+from paperradar.jinja import Autoescape, build_environment
+from paperradar.store.states import SummaryStatus
 
 AUTHORS_SHOWN = 6
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def cut(value: str, limit: int) -> str:
-    """Shorten text to at most `limit` characters, marking the cut with an ellipsis."""
-    text = " ".join(value.split())
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def format_authors(authors: Sequence[str]) -> str:
@@ -40,17 +36,25 @@ def strip_control_characters(value: object) -> object:
     return value
 
 
+def digest_environment(
+    *,
+    autoescape: Autoescape,
+    finalize: Callable[[Any], Any] | None = None,
+    **options: Any,
+) -> Environment:
+    """Build an environment for digest templates, with the helpers every one of them uses."""
+    environment = build_environment(autoescape=autoescape, finalize=finalize, **options)
+    environment.globals.update(authors=format_authors, ok=has_summary)
+    return environment
+
+
 @cache
 def _environment(for_terminal: bool) -> Environment:
-    environment = Environment(
-        loader=PackageLoader("paperradar", "templates"),
+    return digest_environment(
         autoescape=select_autoescape(["html.j2"]),
-        undefined=StrictUndefined,
         keep_trailing_newline=True,
         finalize=strip_control_characters if for_terminal else None,
     )
-    environment.globals.update(authors=format_authors, ok=has_summary)
-    return environment
 
 
 def template_variables(view: DigestView, *, llm_configured: bool) -> dict[str, object]:

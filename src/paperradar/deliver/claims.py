@@ -17,7 +17,8 @@ from sqlalchemy import Select, or_, update
 from sqlmodel import Session, col, select
 
 from paperradar.store.locks import is_dead_local
-from paperradar.store.records import Delivery, DeliveryStatus
+from paperradar.store.records import Delivery
+from paperradar.store.states import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 

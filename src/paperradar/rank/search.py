@@ -10,7 +10,8 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from paperradar.embed.embeddings import Embedder
-from paperradar.store.records import Digest, DigestItem, Embedding, Paper
+from paperradar.embed.vectors import scan_current_vectors
+from paperradar.store.records import Digest, DigestItem, Paper
 
 # Vectors are scored in chunks of this many rows, so memory stays flat as the archive grows.
 CHUNK = 5000
@@ -46,16 +47,8 @@ def _nearest(
     session: Session, model: str, query: np.ndarray, limit: int
 ) -> list[tuple[str, float]]:
     """Scan the model's vectors of current paper texts; keep the `limit` closest to the query."""
-    rows = session.exec(
-        select(Embedding.paper_id, Embedding.vector)
-        .join(Paper, col(Paper.arxiv_id) == col(Embedding.paper_id))
-        .where(Embedding.model == model, col(Embedding.text_sha) == col(Paper.text_sha))
-        .execution_options(yield_per=CHUNK)
-    )
     best: list[tuple[str, float]] = []
-    for chunk in rows.partitions(CHUNK):
-        ids = [paper_id for paper_id, _ in chunk]
-        vectors = np.stack([np.frombuffer(vector, dtype=np.float32) for _, vector in chunk])
+    for ids, vectors in scan_current_vectors(session, model, chunk=CHUNK):
         scores = vectors @ query
         best += [(ids[i], float(scores[i])) for i in top_k(scores, limit)]
         best = sorted(best, key=lambda hit: -hit[1])[:limit]

@@ -8,14 +8,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
-from paperradar.embed.embeddings import load_vectors
-from paperradar.profiles.custom import subscription_id_of
+from paperradar.embed.embeddings import Embedder, text_vectors
+from paperradar.embed.vectors import current_vectors, load_vectors
 from paperradar.profiles.profile import Profile
 from paperradar.rank.index import (
     CandidatePool,
@@ -27,29 +27,12 @@ from paperradar.rank.index import (
 from paperradar.rank.learning import Votes
 from paperradar.rank.rerank import Reranker
 from paperradar.readers.feedback import topic_votes
+from paperradar.readers.topics import subscription_id_of
 from paperradar.reports import StageReport
 from paperradar.store.db import session_scope
-from paperradar.store.records import Embedding, Match, Paper
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
+from paperradar.store.records import Match, Paper
 
 logger = logging.getLogger(__name__)
-
-
-def _cached_vectors(session: Session, model: str, papers: Sequence[Paper]) -> dict[str, np.ndarray]:
-    """Return the stored vectors of those papers whose current text has one."""
-    current = {paper.arxiv_id: paper.text_sha for paper in papers}
-    rows = session.exec(
-        select(Embedding).where(
-            Embedding.model == model, col(Embedding.paper_id).in_(list(current))
-        )
-    )
-    return {
-        row.paper_id: np.frombuffer(row.vector, dtype=np.float32)
-        for row in rows
-        if current[row.paper_id] == row.text_sha
-    }
 
 
 def load_seeds(session: Session, model: str, profile: Profile) -> list[PaperVector]:
@@ -60,7 +43,7 @@ def load_seeds(session: Session, model: str, profile: Profile) -> list[PaperVect
             select(Paper).where(col(Paper.arxiv_id).in_(sorted(profile.seed_ids)))
         )
     }
-    vectors = _cached_vectors(session, model, list(rows.values()))
+    vectors = current_vectors(session, model, list(rows.values()))
     seeds = []
     for seed in profile.seed_papers:
         row = rows.get(seed.id)
@@ -85,14 +68,17 @@ def candidates_of(session: Session, model: str, papers: Sequence[Paper]) -> Cand
 
 
 def score_candidates(
-    session: Session, ctx: Context, profile: Profile, pool: CandidatePool
+    session: Session, embedder: Embedder, profile: Profile, pool: CandidatePool
 ) -> list[ScoredMatch]:
     """Score candidates for every topic of a profile: the one path of `run` and `rank`."""
-    seeds = load_seeds(session, ctx.embedder.model_name, profile)
+    seeds = load_seeds(session, embedder.model_name, profile)
     index = TopicIndex.build(
-        profile, seeds=seeds, embed=ctx.embedder.embed_cached, background=pool.vectors
+        profile,
+        seeds=seeds,
+        embed=lambda texts: text_vectors(session, embedder, texts),
+        background=pool.vectors,
     )
-    return index.match(pool, load_votes(session, ctx.embedder.model_name, profile))
+    return index.match(pool, load_votes(session, embedder.model_name, profile))
 
 
 def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Votes]:
@@ -104,7 +90,7 @@ def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Vote
     }
     wanted = sorted({paper for pairs in by_topic.values() for paper, _ in pairs})
     papers = session.exec(select(Paper).where(col(Paper.arxiv_id).in_(wanted))).all()
-    vectors = _cached_vectors(session, model, papers) if papers else {}
+    vectors = current_vectors(session, model, papers) if papers else {}
     loaded = {}
     for topic, pairs in by_topic.items():
         known = [(paper, value) for paper, value in pairs if paper in vectors]
@@ -150,23 +136,29 @@ def _refresh(row: Match, scored: ScoredMatch) -> bool:
     return True
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(
+    engine: Engine,
+    day: date,
+    *,
+    embedder: Embedder,
+    profiles: Sequence[Profile],
+    reranker: Reranker,
+) -> StageReport:
     """Score the day's candidates for every profile and keep the matches a digest can use.
 
     When `rerank.top` is set, the LLM re-scores each topic's best candidates first (rerank.py).
     """
     details: dict[str, int | float] = {}
-    with session_scope(ctx.engine) as session:
+    with session_scope(engine) as session:
         papers = session.exec(
             select(Paper).where(Paper.first_announced_on == day).order_by(col(Paper.arxiv_id))
         ).all()
         if not papers:
             return StageReport("score", written=0, note=f"no candidates announced on {day}")
-        pool = candidates_of(session, ctx.embedder.model_name, papers)
-        reranker = Reranker.of(ctx)
-        for profile in tqdm(ctx.profiles, desc="score", disable=not sys.stderr.isatty()):
+        pool = candidates_of(session, embedder.model_name, papers)
+        for profile in tqdm(profiles, desc="score", disable=not sys.stderr.isatty()):
             matches = reranker.apply(
-                session, profile, score_candidates(session, ctx, profile, pool)
+                session, profile, score_candidates(session, embedder, profile, pool)
             )
             kept = save_matches(session, profile=profile, day=day, matches=matches)
             # Chats' own profiles are counted together: a report line per chat would not read.
@@ -174,7 +166,7 @@ def run(ctx: Context, day: date) -> StageReport:
             key = "chats' own topics" if own else profile.name
             details[key] = details.get(key, 0) + kept
     written = int(sum(details.values()))
-    logger.info("score: %d candidate(s), %d match(es) written", len(papers), written)
+    logger.debug("score: %d candidate(s), %d match(es) written", len(papers), written)
     return StageReport(
         "score", written=written, details={**details, **reranker.details()}, note=reranker.note()
     )

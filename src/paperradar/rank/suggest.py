@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
+from paperradar.embed.embeddings import Embedder
 from paperradar.profiles.profile import Profile
 from paperradar.rank.index import ScoredMatch, best_first
 from paperradar.rank.learning import suggest_votes
 from paperradar.rank.stage import candidates_of, score_candidates
 from paperradar.readers.feedback import topic_votes
 from paperradar.store.records import Paper
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
 
 
 def latest_day(session: Session) -> date | None:
@@ -24,7 +21,7 @@ def latest_day(session: Session) -> date | None:
 
 
 def suggest(
-    session: Session, ctx: Context, profile: Profile, day: date, *, count: int
+    session: Session, embedder: Embedder, profile: Profile, day: date, *, count: int
 ) -> dict[str, list[ScoredMatch]]:
     """Per topic, the day's unvoted papers scored nearest the topic's cutoff, best first.
 
@@ -41,7 +38,7 @@ def suggest(
     matches = [
         match
         for match in score_candidates(
-            session, ctx, profile, candidates_of(session, ctx.embedder.model_name, papers)
+            session, embedder, profile, candidates_of(session, embedder.model_name, papers)
         )
         if match.paper_id not in voted.get(match.topic, set())
     ]

@@ -13,9 +13,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from paperradar.reports import StageReport
+from paperradar.settings.redaction import redact
 from paperradar.store import locks
 from paperradar.store.db import session_scope
-from paperradar.store.records import Run, RunStatus, utc_now
+from paperradar.store.records import Run, utc_now
+from paperradar.store.states import RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class RunLog:
         seconds = round(time.perf_counter() - self._stage_started, 2)
         with session_scope(self.engine) as session:
             run = session.get_one(Run, self.run_id)
-            run.reports = [*run.reports, {**asdict(report), "seconds": seconds}]
+            stored = {**asdict(report), "note": redact(report.note) if report.note else None}
+            run.reports = [*run.reports, {**stored, "seconds": seconds}]
             session.add(run)
 
     def finish(self, status: RunStatus, error: str | None = None) -> None:
@@ -68,8 +71,8 @@ def _mark_interrupted(session: Session) -> int:
 
 
 def describe_error(error: BaseException) -> str:
-    """Say what failed in one line: the error's type and message."""
-    return f"{type(error).__name__}: {error}"
+    """Say what failed in one line: the error's type and message, every secret masked."""
+    return redact(f"{type(error).__name__}: {error}")
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.deliver import outbox as delivery
 from paperradar.deliver.channels import Message
 from paperradar.errors import PaperRadarError
@@ -50,11 +50,11 @@ class Outcome(StrEnum):
 class Service:
     """The scheduler role's work: run due announcement days, then deliver what is due.
 
-    `ctx.clock` is the service's notion of now; everything it decides is computed from it and
+    `app.clock` is the service's notion of now; everything it decides is computed from it and
     the database, so a simulated week drives it with a fake clock.
     """
 
-    ctx: Context
+    app: App
     name: str = "default"
     # Channels are not thread-safe, and the pipeline's last stage delivers too: the scheduler's
     # threads take turns with them (a delivery check waits while a pipeline runs).
@@ -63,13 +63,13 @@ class Service:
     def deliver_due(self) -> StageReport:
         """Send every pending delivery whose recipient's local time has come."""
         with self._channels_lock:
-            return delivery.deliver_due(self.ctx)
+            return delivery.deliver_due(self.app.outbox())
 
     def run_due(self, trigger: str = "schedule") -> dict[str, Outcome]:
         """Run every due announcement day, oldest first; a failure waits for its retry."""
-        now = self.ctx.clock()
-        with session_scope(self.ctx.engine) as session:
-            due = due_days(session, self.ctx.settings.schedule, now)
+        now = self.app.clock()
+        with session_scope(self.app.engine) as session:
+            due = due_days(session, self.app.settings.schedule, now)
         outcomes: dict[str, Outcome] = {}
         for index, entry in enumerate(due):
             kind = trigger if entry.failures == 0 else "retry"
@@ -79,21 +79,21 @@ class Service:
 
     def _fill_past_day(self, entry: DueDay, *, latest: bool) -> None:
         """Fetch a missed day the RSS feed no longer carries from the arXiv API."""
-        settings = self.ctx.settings
+        settings = self.app.settings
         if latest or settings.arxiv.feed_file is not None:
             return
-        with session_scope(self.ctx.engine) as session:
+        with session_scope(self.app.engine) as session:
             if session.get(FeedDay, entry.day) is not None:
                 return
         logger.info("catch-up: %s is past the RSS feed; reading it from the arXiv API", entry.day)
-        arxiv_api.backfill(self.ctx, entry.day, entry.day)
+        arxiv_api.backfill(self.app.engine, settings.arxiv, entry.day, entry.day)
 
     def _run_one(self, entry: DueDay, trigger: str, *, latest: bool) -> Outcome:
         finished, problem = False, "the process stopped"
         try:
             self._fill_past_day(entry, latest=latest)
             with self._channels_lock:
-                pipeline.run_day(self.ctx, entry.day, trigger=trigger)
+                pipeline.run_day(self.app, entry.day, trigger=trigger)
             finished = True
         except LockBusyError as error:
             logger.info("%s: %s", entry.day, error)
@@ -110,12 +110,12 @@ class Service:
         return Outcome.DONE
 
     def _tell_failure(self, entry: DueDay, problem: str) -> None:
-        with session_scope(self.ctx.engine) as session:
+        with session_scope(self.app.engine) as session:
             failed = failures_since_success(session, entry.day)
         # A failure before the run began (the arXiv API backfill) has no Run row.
         stage, attempt = (failed[-1].stage or "start", len(failed)) if failed else ("fetch", 1)
         error = failed[-1].error if failed else problem
-        retry_at = self.ctx.clock() + retry_delay(self.ctx.settings.schedule, attempt)
+        retry_at = self.app.clock() + retry_delay(self.app.settings.schedule, attempt)
         self.tell_admins(
             f"PaperRadar: the run for {entry.day} failed at {stage} (attempt {attempt}): "
             f"{error}\nIt will retry after {retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; "
@@ -125,8 +125,8 @@ class Service:
     def tell_admins(self, text: str) -> None:
         """Send a notice to the admin chats on Telegram (and always to the log)."""
         logger.error("%s", text)
-        channel = self.ctx.channels.get("telegram")
-        chats = admin_chats(self.ctx.settings)
+        channel = self.app.channels.get("telegram")
+        chats = admin_chats(self.app.settings)
         if channel is None or not chats:
             return
         message = Message(text=html.escape(text[:NOTICE_LENGTH]), format="html")
@@ -184,9 +184,9 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
     A job already in the store with the same trigger keeps its next run time: after downtime
     APScheduler runs it once (coalesced) when it is within the misfire grace.
     """
-    settings = service.ctx.settings.schedule
+    settings = service.app.settings.schedule
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=service.ctx.engine, tablename=JOB_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=service.app.engine, tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={
             "coalesce": True,
@@ -220,9 +220,9 @@ def start(service: Service) -> BackgroundScheduler:
     scheduler.resume()
     logger.info(
         "scheduler: pipeline on %r (%s); catch-up every %d min",
-        service.ctx.settings.schedule.pipeline_cron,
-        service.ctx.settings.schedule.timezone,
-        service.ctx.settings.schedule.retry_minutes,
+        service.app.settings.schedule.pipeline_cron,
+        service.app.settings.schedule.timezone,
+        service.app.settings.schedule.retry_minutes,
     )
     return scheduler
 

@@ -10,14 +10,8 @@ from sqlmodel import Session, col, func, select
 from paperradar.service.runs import recent_runs
 from paperradar.store import locks
 from paperradar.store.db import session_scope
-from paperradar.store.records import (
-    Delivery,
-    DeliveryStatus,
-    Digest,
-    Run,
-    ScheduledJob,
-    utc_now,
-)
+from paperradar.store.records import Delivery, Digest, Run, ScheduledJob, utc_now
+from paperradar.store.states import DeliveryStatus
 
 MAX_LISTED_DELIVERIES = 10
 

@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
-from paperradar.errors import ConfigError
+from paperradar.errors import ConfigError, describe_invalid
 
 ProviderName = Literal["openai", "deepseek", "qwen", "ollama", "vllm"]
 JsonMode = Literal["json_schema", "json_object", "none"]
@@ -66,11 +66,15 @@ class Price:
 @cache
 def load_presets() -> dict[str, Preset]:
     """Read and check the presets shipped with the package (read once, on first use)."""
-    text = resources.files("paperradar.llm").joinpath(PRESETS_FILE).read_text(encoding="utf-8")
+    text = resources.files("paperradar.settings").joinpath(PRESETS_FILE).read_text(encoding="utf-8")
     try:
         return TypeAdapter(dict[str, Preset]).validate_python(yaml.safe_load(text))
-    except (yaml.YAMLError, ValidationError) as error:
+    except yaml.YAMLError as error:
         raise ConfigError(f"invalid provider presets {PRESETS_FILE}: {error}") from error
+    except ValidationError as error:
+        raise ConfigError(
+            f"invalid provider presets {PRESETS_FILE}: {describe_invalid(error)}"
+        ) from error
 
 
 def preset(name: str) -> Preset:

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from paperradar.errors import ConfigError
-from paperradar.llm.providers import JsonMode, Price, ProviderName, preset
+from paperradar.settings.providers import JsonMode, Price, ProviderName, preset
 
 ARXIV_MIN_DELAY_SECONDS = 3.0
 
@@ -96,7 +96,7 @@ class LLMSettings(Section):
     model: str | None = None
     json_mode: JsonMode = "json_object"
     temperature: float = 0.2
-    timeout_seconds: float = 120.0
+    timeout_seconds: float = Field(default=120.0, gt=0)
     # The openai client's own retries of 408/409/429/5xx and timeouts, honouring Retry-After.
     max_retries: int = Field(default=3, ge=0)
     # Papers summarised at once: requests in flight, and so the pace against rate limits.

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from sqlalchemy import Engine, Integer, Table, func, insert, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from paperradar.errors import ConfigError
@@ -90,8 +90,3 @@ def copy_database(source: Engine, target: Engine, migrations_dir: Path) -> dict[
         }
         raise ConfigError(f"the copy does not match the source (source, target): {differing}")
     return copied
-
-
-def display_url(url: str) -> str:
-    """Return a database URL with its password hidden."""
-    return make_url(url).render_as_string(hide_password=True)

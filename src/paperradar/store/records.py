@@ -3,43 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Float, LargeBinary, Text, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from paperradar.store.states import (
+    AnnounceType,
+    DayStatus,
+    DeliveryStatus,
+    DigestLanguage,
+    RunStatus,
+    SummaryStatus,
+)
 
 
 def utc_now() -> datetime:
     """Return the current time in UTC (stored naive-free)."""
     return datetime.now(UTC)
-
-
-class AnnounceType(StrEnum):
-    """How an arXiv listing announces a paper."""
-
-    NEW = "new"
-    CROSS = "cross"
-    REPLACE = "replace"
-    REPLACE_CROSS = "replace-cross"
-
-    @property
-    def is_candidate(self) -> bool:
-        """Whether this announcement can bring a paper into a digest."""
-        return self in (AnnounceType.NEW, AnnounceType.CROSS)
-
-
-class DayStatus(StrEnum):
-    """What arXiv did on a day."""
-
-    ANNOUNCED = "announced"
-    NO_ANNOUNCEMENT = "no_announcement"
-
-
-class SummaryStatus(StrEnum):
-    """Outcome of summarising one paper."""
-
-    OK = "ok"
-    FAILED = "failed"
 
 
 class Paper(SQLModel, table=True):
@@ -88,6 +68,18 @@ class Embedding(SQLModel, table=True):
     model: str = Field(max_length=200)
     text_sha: str = Field(max_length=64)
     dim: int
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TextEmbedding(SQLModel, table=True):
+    """The vector of a text that is not a paper (a topic's description, a keyword), per model:
+    a run whose papers are all embedded loads no model at all."""
+
+    __table_args__ = (UniqueConstraint("model", "text_sha"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model: str = Field(max_length=200)
+    text_sha: str = Field(max_length=64)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
@@ -173,22 +165,6 @@ class DigestItem(SQLModel, table=True):
     rank: int
     paper_id: str = Field(foreign_key="paper.arxiv_id", max_length=64)
     match_id: int = Field(foreign_key="match.id")
-
-
-class DeliveryStatus(StrEnum):
-    """Where one digest stands with one recipient of one channel."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class DigestLanguage(StrEnum):
-    """Which languages a recipient reads a digest in."""
-
-    ZH = "zh"
-    EN = "en"
-    BOTH = "both"
 
 
 class Delivery(SQLModel, table=True):
@@ -280,15 +256,6 @@ class Feedback(SQLModel, table=True):
     value: int
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
-
-
-class RunStatus(StrEnum):
-    """Where a pipeline run stands; a run whose process died is marked interrupted later."""
-
-    RUNNING = "running"
-    OK = "ok"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
 
 
 class Run(SQLModel, table=True):

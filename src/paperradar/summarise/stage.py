@@ -9,81 +9,30 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Self
+from pathlib import Path
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationInfo,
-    model_validator,
-)
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
-from paperradar.compose.digests import day_matches, select_picks
 from paperradar.errors import PaperRadarError, SourceUnavailableError
 from paperradar.llm.client import LLMClient, RejectedReplyError, Usage
 from paperradar.llm.prompts import Prompt, TopicBrief, load_prompt, render_prompt
 from paperradar.llm.usage import Outcome, Tally, report_note
 from paperradar.profiles.profile import Profile
+from paperradar.rank.picks import day_matches, select_picks
 from paperradar.reports import StageReport
+from paperradar.settings.redaction import redact
 from paperradar.store.db import session_scope
-from paperradar.store.records import Paper, Summary, SummaryStatus
+from paperradar.store.records import Paper, Summary
+from paperradar.store.states import SummaryStatus
 from paperradar.summarise.affiliations import AffiliationDraft, read_affiliations
+from paperradar.summarise.contract import SummaryDraft, summary_fields
 from paperradar.summarise.faithfulness import find_violations
-
-if TYPE_CHECKING:
-    from paperradar.app import Context
 
 logger = logging.getLogger(__name__)
 
 NOT_CONFIGURED = "LLM not configured: digests show the original abstracts"
-
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class TopicReason(BaseModel):
-    """Why the paper hits one topic."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    zh: NonEmpty = Field(description="One Chinese sentence.")
-    en: NonEmpty = Field(description="One English sentence.")
-
-
-# The LLM's output contract: the prompt shows its JSON schema (the docstring and the field
-# descriptions included), so the prompt and the validator cannot drift. The descriptions are
-# terse because the system prompt states the rules in full and every token is paid per paper.
-class SummaryDraft(BaseModel):
-    """A bilingual briefing of one arXiv paper."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # The translation comes before the TL;DRs so the model has read the whole text when it
-    # condenses it.
-    title_zh: NonEmpty = Field(description="The title in Chinese.")
-    abstract_zh: NonEmpty = Field(
-        description="The complete, faithful Chinese translation of the abstract."
-    )
-    tldr_zh: NonEmpty = Field(
-        description="One Chinese sentence, at most 80 characters: the method and main result."
-    )
-    tldr_en: NonEmpty = Field(description="One English sentence: the method and main result.")
-    why_by_topic: dict[str, TopicReason] = Field(
-        description="One entry per topic key of the request, and no other."
-    )
-
-    @model_validator(mode="after")
-    def _one_reason_per_requested_topic(self, info: ValidationInfo) -> Self:
-        requested = (info.context or {}).get("topics")
-        if requested is not None and set(self.why_by_topic) != set(requested):
-            raise ValueError(
-                f"why_by_topic must have exactly the keys {sorted(requested)}, "
-                f"not {sorted(self.why_by_topic)}"
-            )
-        return self
 
 
 @dataclass(frozen=True)
@@ -102,19 +51,10 @@ class Job:
     topics: tuple[TopicBrief, ...]
 
 
-def summary_fields(draft: SummaryDraft) -> dict[str, str]:
-    """Return every text of a draft by its field path, as the faithfulness check reads them."""
-    fields = draft.model_dump(include={"title_zh", "abstract_zh", "tldr_zh", "tldr_en"})
-    for key, why in draft.why_by_topic.items():
-        fields[f"why_by_topic.{key}.zh"] = why.zh
-        fields[f"why_by_topic.{key}.en"] = why.en
-    return fields
-
-
 def faithfulness_check(
     paper: Paper, known_terms: Sequence[str]
 ) -> Callable[[SummaryDraft], list[str]]:
-    """Return a check that lists each number or name of a draft absent from the paper's text."""
+    """Return a check listing a draft's numbers, names, links not in the paper, and instructions."""
     source = f"{paper.title}\n{paper.abstract}"
 
     def check(draft: SummaryDraft) -> list[str]:
@@ -170,7 +110,7 @@ def _failed(key: dict[str, str], error: PaperRadarError, usage: Usage) -> Summar
         {
             **key,
             "status": SummaryStatus.FAILED,
-            "error": str(error),
+            "error": redact(str(error)),
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
         }
@@ -282,31 +222,37 @@ def _summarize_all(
     return tally
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(
+    engine: Engine,
+    day: date,
+    *,
+    llm: LLMClient | None,
+    profiles: Sequence[Profile],
+    prompts_dir: Path,
+) -> StageReport:
     """Summarise the day's picks not yet summarised by this model and prompt."""
-    if ctx.llm is None:
+    if llm is None:
         return StageReport("summarize", written=0, note=NOT_CONFIGURED)
-    prompts_dir = ctx.settings.prompts_dir
     prompts = Prompts(
         summary=load_prompt(prompts_dir, schema=SummaryDraft),
         affiliations=(
             load_prompt(prompts_dir, "affiliations", schema=AffiliationDraft)
-            if ctx.llm.settings.affiliations_from_pdf
+            if llm.settings.affiliations_from_pdf
             else None
         ),
     )
-    with session_scope(ctx.engine) as session:
-        jobs = collect_jobs(session, ctx.profiles, day)
-        previous = _existing(session, jobs, ctx.llm.model, prompts.summary.sha)
+    with session_scope(engine) as session:
+        jobs = collect_jobs(session, profiles, day)
+        previous = _existing(session, jobs, llm.model, prompts.summary.sha)
         todo = [
             job
             for job in jobs
             if (row := previous.get(job.paper.arxiv_id)) is None or row.status != SummaryStatus.OK
         ]
-        tally = _summarize_all(session, ctx.llm, prompts, jobs=todo, previous=previous)
+        tally = _summarize_all(session, llm, prompts, jobs=todo, previous=previous)
     cached = len(jobs) - len(todo)
-    price = ctx.llm.settings.price
-    logger.info(
+    price = llm.settings.price
+    logger.debug(
         "summarize: %d summarised, %d failed, %d cached, %d tokens",
         tally.summarised,
         tally.failed,

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from paperradar.compose.digests import current_summaries
 from paperradar.profiles.profile import Profile
-from paperradar.store.records import Digest, DigestItem, Match, Paper, Summary, SummaryStatus
+from paperradar.store.records import Digest, DigestItem, Match, Paper, Summary
+from paperradar.store.states import SummaryStatus
 
 # Papers read per query for their own pages: well under every database's parameter limit.
 DETAIL_BATCH = 500

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import format_authors, has_summary
-from paperradar.errors import ConfigError
+from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
 from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
 from paperradar.web.trends import ProfileTrends
@@ -23,8 +23,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'self'"
 )
-# Folders of the site's own; a profile cannot be named like one.
-RESERVED_NAMES = frozenset({"assets", "papers"})
 ASSETS = ("site.css", "site.js", "search.js", "favicon.svg")
 FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -58,16 +56,6 @@ class CalendarMonth:
 
     label: str
     weeks: tuple[tuple[date | None, ...], ...]
-
-
-def check_profile_names(profiles: Sequence[Profile]) -> None:
-    """Refuse a profile whose folder would collide with the site's own folders."""
-    for profile in profiles:
-        if profile.name in RESERVED_NAMES:
-            raise ConfigError(
-                f"profile name {profile.name!r} is taken by the web archive's own "
-                f"{profile.name}/ folder: rename the profile (its YAML `name:`)"
-            )
 
 
 def day_path(profile: str, day: date) -> str:
@@ -113,14 +101,8 @@ def _feed_id(*parts: str) -> str:
 
 @cache
 def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("paperradar", "templates/web"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        # Templates ship with the package: checking their files' times on every page is waste.
-        auto_reload=False,
+    environment = build_environment(
+        "templates/web", autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
     environment.globals.update(
         authors=format_authors,

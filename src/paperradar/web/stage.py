@@ -1,8 +1,8 @@
 """The web archive: a static, searchable, bilingual site of past picks, rebuilt after each run.
 
-`run(ctx, day)` is the pipeline stage: it rewrites the pages the day touches (its digests and
+`run(engine, day, …)` is the pipeline stage: it rewrites the pages the day touches (its digests and
 their neighbours, its papers, the topics, the front pages, the feeds and the search index);
-`rebuild(ctx)` rewrites every page. Each file is written atomically and only when its bytes
+`rebuild(…)` rewrites every page. Each file is written atomically and only when its bytes
 change, so a reader never sees half a page and a re-run writes nothing.
 """
 
@@ -19,11 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from paperradar.compose.digests import view_digest
-from paperradar.profiles.custom import subscription_id_of
 from paperradar.profiles.profile import Profile
+from paperradar.readers.topics import subscription_id_of
 from paperradar.reports import StageReport
 from paperradar.store.db import session_scope
 from paperradar.store.files import write_atomic
@@ -34,7 +35,6 @@ from paperradar.web.server import start_server
 from paperradar.web.trends import ProfileTrends, count_terms, profile_trends
 
 if TYPE_CHECKING:
-    from paperradar.app import Context
     from paperradar.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,17 @@ logger = logging.getLogger(__name__)
 WRITERS = 8
 # Pages rendered ahead of the writers, at most: bounds memory on a full rebuild.
 WRITE_BACKLOG = 256
+
+
+@dataclass(frozen=True)
+class ArchiveSource:
+    """What the archive is built from: the database, the profiles shown, and the settings."""
+
+    engine: Engine
+    profiles: Sequence[Profile]
+    settings: Settings
+    # Without an LLM the pages say that summaries are off rather than showing gaps.
+    summaries_on: bool
 
 
 @dataclass(frozen=True)
@@ -183,12 +194,12 @@ def _paper_pages(
         yield site.render_paper(info, detail, by_paper[detail.paper.arxiv_id])
 
 
-def _build(ctx: Context, day: date | None) -> StageReport:
-    profiles = _shown_profiles(ctx.profiles)
-    site.check_profile_names(profiles)
-    web = ctx.settings.web
-    info = site.Site(web.site_title, web.base_url, profiles, ctx.llm is not None, web.feed_entries)
-    with session_scope(ctx.engine) as session:
+def _build(source: ArchiveSource, day: date | None) -> StageReport:
+    engine, settings = source.engine, source.settings
+    profiles = _shown_profiles(source.profiles)
+    web = settings.web
+    info = site.Site(web.site_title, web.base_url, profiles, source.summaries_on, web.feed_entries)
+    with session_scope(engine) as session:
         archive = load_archive(session, profiles)
 
         def pages() -> Iterator[site.Page]:
@@ -197,25 +208,25 @@ def _build(ctx: Context, day: date | None) -> StageReport:
             yield from _profile_pages(session, info, archive, day)
             yield from _paper_pages(session, info, archive, day)
 
-        counts = _write_pages(ctx.settings.web_dir, pages())
+        counts = _write_pages(settings.web_dir, pages())
     total = counts.written + counts.unchanged
-    logger.info("web: %d of %d file(s) written to %s", counts.written, total, ctx.settings.web_dir)
+    logger.debug("web: %d of %d file(s) written to %s", counts.written, total, settings.web_dir)
     return StageReport("web", written=counts.written, details={"unchanged": counts.unchanged})
 
 
-def run(ctx: Context, day: date) -> StageReport:
+def run(source: ArchiveSource, day: date) -> StageReport:
     """Rewrite the archive pages the day touches (a no-op for pages whose bytes are the same)."""
-    return _build(ctx, day)
+    return _build(source, day)
 
 
-def rebuild(ctx: Context) -> StageReport:
+def rebuild(source: ArchiveSource) -> StageReport:
     """Rewrite every page of the archive, e.g. after an upgrade changed the templates."""
-    return _build(ctx, None)
+    return _build(source, None)
 
 
-def serve_archive(ctx: Context) -> ThreadingHTTPServer:
+def serve_archive(source: ArchiveSource) -> ThreadingHTTPServer:
     """Serve the archive over HTTP from a thread, building it first if it was never written."""
-    if not (ctx.settings.web_dir / "index.html").is_file():
-        rebuild(ctx)
-    web = ctx.settings.web
-    return start_server(ctx.settings.web_dir, web.host, web.port)
+    settings = source.settings
+    if not (settings.web_dir / "index.html").is_file():
+        rebuild(source)
+    return start_server(settings.web_dir, settings.web.host, settings.web.port)

@@ -10,7 +10,7 @@ from support.smtp import SMTPServer
 from support.views import DAY, TOPICS
 from support.wecom_api import WebhookServer
 
-from paperradar.app import Context
+from paperradar.app import App
 from paperradar.deliver import outbox as delivery
 from paperradar.deliver.channels.email import EmailChannel
 from paperradar.deliver.channels.wecom import WeComChannel
@@ -19,7 +19,8 @@ from paperradar.profiles.profile import Profile
 from paperradar.readers.subscriptions import subscribe
 from paperradar.settings import EmailSettings, Settings, WeComSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import Delivery, DeliveryStatus
+from paperradar.store.records import Delivery
+from paperradar.store.states import DeliveryStatus
 
 ALICE = "alice@example.org"
 # 09:00 in Shanghai on the morning after the announcement: the default first delivery time.
@@ -59,12 +60,12 @@ def test_a_run_delivers_to_a_wecom_group_and_two_email_recipients_each_with_thei
             ),
             "email": EmailChannel(email, llm_configured=True),
         }
-        ctx = Context(settings, engine, (profile,), embedder, None, channels=channels)
+        ctx = App(settings, engine, (profile,), embedder, None, channels=channels)
         # The day's run, as `delivery.run` does it, at the default send time.
         for _ in range(2):  # the second run sends nothing again
             with session_scope(engine) as session:
-                delivery.plan_deliveries(session, ctx, DAY)
-            delivery.deliver_due(ctx, now=SEND_TIME)
+                delivery.plan_deliveries(session, ctx.outbox(), DAY)
+            delivery.deliver_due(ctx.outbox(), now=SEND_TIME)
 
     with session_scope(engine) as session:
         rows = session.exec(select(Delivery)).all()

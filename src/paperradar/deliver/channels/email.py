@@ -16,7 +16,7 @@ from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import render_template
 from paperradar.deliver.channels.protocol import Message
 from paperradar.errors import ChannelError, ConfigError, PaperRadarError
-from paperradar.profiles.custom import subscription_id_of
+from paperradar.readers.topics import subscription_id_of
 from paperradar.readers.unsubscribe import Scope, unsubscribe_url
 from paperradar.settings import EmailSettings, Settings
 

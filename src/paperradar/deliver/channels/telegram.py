@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Self
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.environment import TemplateModule
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
@@ -25,17 +24,13 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from paperradar.compose.digests import DigestView, ItemView
-from paperradar.compose.rendering import (
-    cut,
-    format_authors,
-    has_summary,
-    strip_control_characters,
-)
+from paperradar.compose.rendering import digest_environment, strip_control_characters
 from paperradar.deliver.channels.protocol import Button, Message
 from paperradar.errors import ChannelError, ConfigError
-from paperradar.profiles.custom import subscription_id_of
 from paperradar.readers import feedback
+from paperradar.readers.topics import subscription_id_of
 from paperradar.settings import Settings, TelegramSettings
+from paperradar.text import cut
 
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 # Room kept in every part for its "(2/3)" marker.
@@ -73,14 +68,8 @@ def telegram_length(text: str) -> int:
 
 @cache
 def _template() -> TemplateModule:
-    environment = Environment(
-        loader=PackageLoader("paperradar", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        finalize=strip_control_characters,
-    )
+    environment = digest_environment(autoescape=True, finalize=strip_control_characters)
     environment.filters["cut"] = cut
-    environment.globals.update(authors=format_authors, ok=has_summary)
     return environment.get_template("telegram.html.j2").module
 
 

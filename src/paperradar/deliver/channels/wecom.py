@@ -11,14 +11,13 @@ from functools import cache
 from typing import Protocol, Self
 
 import httpx
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 
 from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import (
     CONTROL_CHARACTERS,
-    format_authors,
-    has_summary,
+    digest_environment,
     pack_blocks,
     template_variables,
 )
@@ -66,14 +65,8 @@ def utf8_size(text: str) -> int:
 
 @cache
 def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("paperradar", "templates"),
-        autoescape=False,  # markdown, not HTML: `finalize` neutralises every value instead
-        undefined=StrictUndefined,
-        finalize=neutralise_markdown,
-    )
-    environment.globals.update(authors=format_authors, ok=has_summary)
-    return environment
+    # Markdown, not HTML: `finalize` neutralises every value instead of escaping.
+    return digest_environment(autoescape=False, finalize=neutralise_markdown)
 
 
 def render_markdown(
