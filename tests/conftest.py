@@ -17,6 +17,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from support.bot_api import BotApiServer, bot_api_server
+from support.embedding import SessionEmbedder
 from support.openai_api import ChatServer, load_bilingual_day
 from support.smtp import Certificate, make_certificate
 from support.web_site import WebArchive, build_archive, write_feed
@@ -157,7 +158,7 @@ def engine(settings: Settings, migrated_templates: dict[str, str]) -> Iterator[E
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The real bundled all-MiniLM-L6-v2, loaded once per test session on the CPU."""
-    return Embedder(EmbeddingSettings(device="cpu"))
+    return SessionEmbedder(EmbeddingSettings(device="cpu"))
 
 
 def _threaded_loopback_server() -> Iterator[HTTPServer]:

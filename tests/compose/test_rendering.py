@@ -128,4 +128,5 @@ def test_terminal_output_drops_escape_sequences_from_paper_text() -> None:
     text = render_text(view, llm_configured=False)
     assert "\x1b" not in text
     assert "\x07" not in text
-    assert "Title [2J]0;pwned end" in text
+    assert "[2J" not in text  # the whole terminal sequence goes, not only its ESC
+    assert "pwned end" in text

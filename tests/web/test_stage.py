@@ -29,7 +29,7 @@ from paperradar.web.search_index import (
     search_shard,
 )
 from paperradar.web.server import start_server, stop_server
-from paperradar.web.site import CONTENT_SECURITY_POLICY
+from paperradar.web.site import CONTENT_SECURITY_POLICY, Site, render_feed
 from paperradar.web.trends import TrendPoint, count_terms, top_keywords, trend_chart
 
 BASE_URL = "https://radar.example.org/archive/"
@@ -378,3 +378,30 @@ def test_web_rebuild_command_rewrites_the_whole_archive(
     for day in (FIRST_DAY, SECOND_DAY):
         assert (tmp_path / "rebuilt" / "default" / f"{day.isoformat()}.html").is_file()
     assert len(list((tmp_path / "rebuilt" / "papers").glob("*.html"))) == len(archive.picked_ids)
+
+
+def test_a_title_with_control_characters_still_makes_a_valid_atom_feed() -> None:
+    profile = Profile.model_validate(
+        {"name": "default", "topics": {"x": {"title": "X", "description": "x"}}}
+    )
+    brief = PaperBrief(
+        "2510.00001", "Bell\x07 escape\x1b[31m nul\x00 \u202eevil", ("A. Author",), ""
+    )
+    pick = PickRow(
+        "default",
+        "x",
+        date(2025, 10, 16),
+        1,
+        60,
+        "why",
+        datetime(2025, 10, 16, tzinfo=UTC),
+        brief,
+        None,
+    )
+    site = Site("PaperRadar", "https://radar.example.org/", (profile,), False, 20)
+
+    page = render_feed(site, profile, None, [pick])
+
+    root = ElementTree.fromstring(page.data)  # a control character raises ParseError
+    titles = [element.text for element in root.iter("{http://www.w3.org/2005/Atom}title")]
+    assert "Bell escape nul evil" in " ".join(str(title) for title in titles)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 
 from paperradar.compose.digests import DigestView, ItemView
 from paperradar.jinja import Autoescape, build_environment
 from paperradar.store.states import SummaryStatus
+from paperradar.text import clean_text
 
 AUTHORS_SHOWN = 6
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def format_authors(authors: Sequence[str]) -> str:
@@ -30,9 +30,15 @@ def has_summary(item: ItemView) -> bool:
 
 
 def strip_control_characters(value: object) -> object:
-    """Drop control characters (terminal escape sequences) from text shown in a terminal."""
+    """Drop control and bidi-override characters from text a template shows (a `finalize`).
+
+    Paper text is cleaned when it is parsed; rows stored before that, and text from other
+    sources, are cleaned here. Markup stays markup: removing characters opens no tag.
+    """
+    if isinstance(value, Markup):
+        return Markup(clean_text(str(value)))
     if isinstance(value, str):
-        return CONTROL_CHARACTERS.sub("", value)
+        return clean_text(value)
     return value
 
 

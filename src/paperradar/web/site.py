@@ -12,7 +12,7 @@ from functools import cache
 from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
-from paperradar.compose.rendering import format_authors, has_summary
+from paperradar.compose.rendering import format_authors, has_summary, strip_control_characters
 from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
 from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
@@ -102,7 +102,12 @@ def _feed_id(*parts: str) -> str:
 @cache
 def _environment() -> Environment:
     environment = build_environment(
-        "templates/web", autoescape=True, trim_blocks=True, lstrip_blocks=True
+        "templates/web",
+        autoescape=True,
+        # One control character makes an Atom feed invalid XML, and readers drop it whole.
+        finalize=strip_control_characters,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     environment.globals.update(
         authors=format_authors,

@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import (
-    CONTROL_CHARACTERS,
     digest_environment,
     pack_blocks,
     template_variables,
@@ -24,6 +23,7 @@ from paperradar.compose.rendering import (
 from paperradar.deliver.channels.protocol import Message
 from paperradar.errors import ChannelError, ConfigError
 from paperradar.settings import Settings, WeComSettings
+from paperradar.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def neutralise_markdown(value: object) -> object:
     """Make text inert in WeCom markdown: one line, markup characters swapped, no bare links."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    flat = CONTROL_CHARACTERS.sub("", WHITESPACE.sub(" ", value).strip())
+    flat = clean_text(WHITESPACE.sub(" ", value).strip())
     return flat.translate(LOOKALIKES).replace("://", URL_SCHEME_BREAK)
 
 
