@@ -29,8 +29,10 @@ from werkzeug import Response
 from paperradar.embed.embeddings import Embedder
 from paperradar.errors import FeedError
 from paperradar.ingest import fetch
-from paperradar.ingest.feeds import MAX_FEED_BYTES, Announcement, parse_feed
+from paperradar.ingest.announcement import Announcement
+from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_announcements
+from paperradar.ingest.raw import MAX_FEED_BYTES
 from paperradar.settings import ArxivSettings, Settings
 from paperradar.store.records import Paper
 from paperradar.text import clean_text, paper_text
@@ -259,12 +261,12 @@ REJECTED: dict[str, tuple[bytes, dict[str, int], str]] = {
     "gzip bomb over the inflation limit": (
         gzip_bomb(8 * 1024 * 1024),
         {"max_inflated_bytes": 4 * 1024 * 1024},
-        "inflates to more than 4 MB, the limit (paperradar.ingest.feeds.MAX_INFLATED_BYTES)",
+        "inflates to more than 4 MB, the limit (paperradar.ingest.raw.MAX_INFLATED_BYTES)",
     ),
     "oversized raw feed": (
         jsonl(*(jsonl_row(n) for n in range(100))),
         {"max_bytes": 4096},
-        "more than 4,096 bytes, the limit of a feed (paperradar.ingest.feeds.MAX_FEED_BYTES)",
+        "more than 4,096 bytes, the limit of a feed (paperradar.ingest.raw.MAX_FEED_BYTES)",
     ),
     "jsonl line that is a list": (
         jsonl(jsonl_row(1), [jsonl_row(2)]),
@@ -422,7 +424,7 @@ def test_hostile_feed_is_refused_with_one_clear_line(name: str) -> None:
 
 
 def test_production_limits_are_generous_for_a_real_day_and_bounded() -> None:
-    from paperradar.ingest.feeds import MAX_INFLATED_BYTES
+    from paperradar.ingest.raw import MAX_INFLATED_BYTES
 
     assert 10 * 1024 * 1024 <= MAX_FEED_BYTES <= MAX_INFLATED_BYTES <= 1024 * 1024 * 1024
 

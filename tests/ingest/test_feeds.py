@@ -14,7 +14,8 @@ from support.arxiv_server import rss_path, rss_settings, with_arxiv
 from paperradar.app import App
 from paperradar.errors import FeedError, SourceUnavailableError
 from paperradar.ingest import fetch
-from paperradar.ingest.feeds import Announcement, parse_feed
+from paperradar.ingest.announcement import Announcement
+from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_announcements, store_reference_papers
 from paperradar.service.pipeline import run_stage
 from paperradar.settings import ArxivSettings

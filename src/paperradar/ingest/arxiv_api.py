@@ -15,7 +15,8 @@ import requests
 from sqlalchemy import Engine
 
 from paperradar.errors import FeedError, SourceUnavailableError
-from paperradar.ingest.feeds import Announcement, collapse, split_id
+from paperradar.ingest.announcement import Announcement
+from paperradar.ingest.feeds import collapse, split_id
 from paperradar.ingest.papers import store_day
 from paperradar.reports import StageReport
 from paperradar.settings import ArxivSettings

@@ -6,14 +6,10 @@ control characters and bidi overrides never reach the database, the embedder or 
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import re
 import xml.sax
-import zlib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,69 +18,31 @@ from xml.etree import ElementTree
 import feedparser
 
 from paperradar.errors import FeedError
+from paperradar.ingest.announcement import Announcement, Feed
+from paperradar.ingest.raw import (
+    MAX_FEED_BYTES,
+    MAX_INFLATED_BYTES,
+    check_size,
+    gunzip,
+    xml_safe,
+)
 from paperradar.settings import ArxivSettings
 from paperradar.store.states import AnnounceType
-from paperradar.text import ANSI_SEQUENCE, clean_text, paper_text, text_sha
+from paperradar.text import clean_text
 
 HOME_CATEGORIES = tuple(ArxivSettings().categories)
 JSONL_FIELDS = ("id", "title", "abstract", "authors", "categories", "date")
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"
-# The most bytes a feed may hold, as read or downloaded (a real daily feed is under 5 MB) ...
-MAX_FEED_BYTES = 100 * 1024 * 1024
-# ... and once gzip input is inflated (a gzip bomb of a few MB inflates to gigabytes).
-MAX_INFLATED_BYTES = 500 * 1024 * 1024
 
 _ID = r"(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
 _ID_AT_END = re.compile(rf"(?:^|abs/|arXiv\.org:|arXiv:){_ID}$", re.IGNORECASE)
 _RSS_PREFIX = re.compile(rf"^arXiv:{_ID}\s+Announce Type:\s*\S+\s+Abstract:\s*", re.IGNORECASE)
-# XML 1.0 forbids most control characters, raw or as character references: one ESC in one
-# title would make the whole feed unreadable, so they are dropped before parsing (a terminal
-# escape sequence whole, as `clean_text` drops it).
-_XML_CONTROL_BYTES = re.compile(ANSI_SEQUENCE.pattern.encode() + rb"|[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_XML_CHARACTER_REFERENCE = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """One paper as a listing announced it: version-stripped id, its text, and how."""
-
-    arxiv_id: str
-    version: int
-    title: str
-    abstract: str
-    authors: tuple[str, ...]
-    categories: tuple[str, ...]
-    announce_type: AnnounceType
-    announced_on: date
-    comment: str | None = None
-    doi: str | None = None
-    journal_ref: str | None = None
-    affiliations: tuple[str, ...] = ()
-
-    @property
-    def text_sha(self) -> str:
-        """The key of everything derived from the text, equal to the embedding cache key."""
-        return text_sha(paper_text(self.title, self.abstract))
-
-
-@dataclass(frozen=True)
-class Feed:
-    """A parsed listing: the day it announces (None when undated and empty) and its papers."""
-
-    announced_on: date | None
-    announcements: tuple[Announcement, ...]
-    source: str
 
 
 def collapse(text: str) -> str:
     """Clean a text (see `clean_text`), collapse its whitespace runs to one space, strip it."""
     return " ".join(clean_text(text).split())
-
-
-def in_words(size: int) -> str:
-    """Say a byte count as a size limit is named in errors: "100 MB", "4,096 bytes"."""
-    return f"{size / 1024 / 1024:g} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
 def split_id(value: str, *, where: str) -> tuple[str, int]:
@@ -205,29 +163,6 @@ def _atom_entry(entry: Any, source: str, affiliations: tuple[str, ...] = ()) -> 
     )
 
 
-def _is_xml_character(code: int) -> bool:
-    """Whether XML 1.0 allows a character (by its code point) in a document."""
-    return (
-        code in (0x9, 0xA, 0xD)
-        or 0x20 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
-        or 0x10000 <= code <= 0x10FFFF
-    )
-
-
-def xml_safe(data: bytes) -> bytes:
-    """Drop the characters XML 1.0 forbids, raw or as `&#...;` references, from UTF-8 XML."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16, where a zero byte is no character
-        return data
-
-    def allowed(match: re.Match[bytes]) -> bytes:
-        digits = match[1]
-        code = int(digits[1:], 16) if digits.startswith(b"x") else int(digits)
-        return match[0] if _is_xml_character(code) else b""
-
-    return _XML_CHARACTER_REFERENCE.sub(allowed, _XML_CONTROL_BYTES.sub(b"", data))
-
-
 def _parse_xml(data: bytes, source: str) -> Feed:
     data = xml_safe(data)
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
@@ -317,21 +252,6 @@ def _feed(
     return Feed(announced_on=announced_on, announcements=tuple(unique.values()), source=source)
 
 
-def gunzip(data: bytes, *, source: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
-    """Inflate gzip bytes, a bounded stream: more than `limit` bytes out is a FeedError."""
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            inflated = stream.read(limit + 1)
-    except (OSError, EOFError, zlib.error) as error:
-        raise FeedError(f"{source}: broken gzip data ({error})") from error
-    if len(inflated) > limit:
-        raise FeedError(
-            f"{source}: gzip data inflates to more than {in_words(limit)}, the limit "
-            "(paperradar.ingest.feeds.MAX_INFLATED_BYTES); is it a gzip bomb?"
-        )
-    return inflated
-
-
 def parse_feed(
     data: bytes,
     *,
@@ -350,11 +270,7 @@ def parse_feed(
         max_bytes: the most bytes `data` may hold.
         max_inflated_bytes: the most bytes gzip `data` may inflate to.
     """
-    if len(data) > max_bytes:
-        raise FeedError(
-            f"{source}: {len(data):,} bytes is more than {in_words(max_bytes)}, the limit "
-            "of a feed (paperradar.ingest.feeds.MAX_FEED_BYTES)"
-        )
+    check_size(data, source=source, limit=max_bytes)
     if data[:2] == b"\x1f\x8b":
         data = gunzip(data, source=source, limit=max_inflated_bytes)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]

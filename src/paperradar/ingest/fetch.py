@@ -14,8 +14,10 @@ from urllib3.util.retry import Retry
 
 from paperradar import __version__
 from paperradar.errors import FeedError, SourceUnavailableError
-from paperradar.ingest.feeds import MAX_FEED_BYTES, Announcement, Feed, in_words, parse_feed
+from paperradar.ingest.announcement import Announcement, Feed
+from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_day
+from paperradar.ingest.raw import MAX_FEED_BYTES, in_words
 from paperradar.reports import StageReport
 from paperradar.settings import ArxivSettings, Settings
 from paperradar.store.db import session_scope
@@ -55,7 +57,7 @@ def too_big(where: str, limit: int) -> FeedError:
     """The error for a feed over the size limit, naming the limit and where the feed is."""
     return FeedError(
         f"{where} holds more than {in_words(limit)}, the limit of a feed "
-        "(paperradar.ingest.feeds.MAX_FEED_BYTES)"
+        "(paperradar.ingest.raw.MAX_FEED_BYTES)"
     )
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from paperradar.ingest.feeds import Announcement
+from paperradar.ingest.announcement import Announcement
 from paperradar.reports import StageReport
 from paperradar.store.records import FeedDay, Paper, utc_now
 from paperradar.store.states import AnnounceType, DayStatus

@@ -11,7 +11,8 @@ from sqlmodel import col, select
 
 from paperradar.errors import SourceUnavailableError
 from paperradar.ingest import arxiv_api
-from paperradar.ingest.feeds import Announcement, collapse
+from paperradar.ingest.announcement import Announcement
+from paperradar.ingest.feeds import collapse
 from paperradar.ingest.papers import store_reference_papers
 from paperradar.profiles.profile import Profile, SeedPaper
 from paperradar.reports import StageReport

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from paperradar.embed.embeddings import Embedder, embed_missing
 from paperradar.errors import ConfigError
-from paperradar.ingest.feeds import Announcement, parse_feed
+from paperradar.ingest.announcement import Announcement
+from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_reference_papers, stored_papers
 from paperradar.ingest.seeds import inline_announcement
 from paperradar.profiles.profile import Profile
