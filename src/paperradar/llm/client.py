@@ -6,15 +6,17 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import openai
-from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
 from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableError, describe_invalid
 from paperradar.llm.contract import ChatReply, extract_json, response_format
 from paperradar.settings import LLMSettings
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,9 @@ class LLMClient:
         self.settings = settings
         self.model: str = settings.model
         api_key = settings.api_key.get_secret_value() if settings.api_key else PLACEHOLDER_API_KEY
+        # Imported here: openai takes a second to import, and a run without an LLM never needs it.
+        import openai
+
         # The client retries 408/409/429/5xx and timeouts itself, honouring Retry-After.
         self._client = openai.OpenAI(
             base_url=settings.base_url,
@@ -150,6 +155,8 @@ class LLMClient:
         The body is read as data, not through the openai client's parsing, which hands back
         a str for a non-JSON body and an unvalidated object for JSON of another shape.
         """
+        import openai
+
         format_ = response_format(self.settings, schema)
         try:
             raw = self._client.chat.completions.with_raw_response.create(
@@ -209,6 +216,8 @@ def _unavailable(
     error: openai.APIError, settings: LLMSettings
 ) -> ConfigError | SourceUnavailableError:
     """Turn what the openai client gave up on into an error that says what to do."""
+    import openai
+
     where = f"LLM endpoint {settings.base_url}"
     retries = f"after {settings.max_retries} retries"
     if isinstance(error, openai.APITimeoutError):
