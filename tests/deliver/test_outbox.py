@@ -161,6 +161,7 @@ def test_a_blocked_chat_fails_for_good_and_an_unsubscribed_one_is_skipped(
     assert len(bot_api.sent_to(BOB)) == 0
 
 
+@pytest.mark.slow
 def test_each_chat_gets_the_digest_at_its_first_delivery_time_after_the_announcement(
     outbox: App, bot_api: BotApiServer
 ) -> None:
@@ -205,6 +206,7 @@ def test_parts_go_round_robin_across_chats_and_each_chat_waits_its_interval(
     assert all(row.status == DeliveryStatus.SENT for row in _deliveries(engine).values())
 
 
+@pytest.mark.slow
 def test_two_days_digests_reach_a_chat_one_after_the_other(
     outbox: App, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
 ) -> None:

@@ -24,6 +24,9 @@ from paperradar.store.records import (
 )
 from paperradar.store.states import AnnounceType, DayStatus, RunStatus
 
+# Each test copies a populated database between two real databases.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = REPO_ROOT / "db"
 DAY = date(2025, 10, 15)

@@ -90,6 +90,7 @@ def _copy_context(archive: WebArchive, out_dir: Path, **web: object) -> App:
     )
 
 
+@pytest.mark.slow
 def test_search_index_has_a_row_per_picked_paper_with_its_chinese_fields(
     web_archive: WebArchive,
 ) -> None:
@@ -151,6 +152,7 @@ def test_abstract_words_are_distinct_sorted_and_leave_out_stopwords_and_the_titl
     assert words == ["averaging", "beats", "merge", "models", "ties"]
 
 
+@pytest.mark.slow
 def test_feeds_are_valid_atom_with_absolute_links_to_existing_pages(
     web_archive: WebArchive,
 ) -> None:
@@ -175,6 +177,7 @@ def test_feeds_are_valid_atom_with_absolute_links_to_existing_pages(
     assert web_archive.zh_title in chinese.content[0].value
 
 
+@pytest.mark.slow
 def test_feed_and_entry_ids_stay_the_same_when_the_site_moves(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
@@ -188,6 +191,7 @@ def test_feed_and_entry_ids_stay_the_same_when_the_site_moves(
         assert after.entries[0].link.startswith("https://elsewhere.example/papers/")
 
 
+@pytest.mark.slow
 def test_topic_page_draws_its_trend_as_svg_with_a_bar_per_digest_day(
     web_archive: WebArchive,
 ) -> None:
@@ -235,6 +239,7 @@ def test_keywords_favour_terms_the_picks_share_over_terms_every_paper_uses() -> 
     assert {keyword.term: keyword.count for keyword in keywords}["model merging"] == 2
 
 
+@pytest.mark.slow
 def test_strings_from_arxiv_and_the_llm_are_escaped_everywhere(web_archive: WebArchive) -> None:
     for path in [*_pages(web_archive.site), *web_archive.site.rglob("*.atom")]:
         text = path.read_text(encoding="utf-8")
@@ -246,6 +251,7 @@ def test_strings_from_arxiv_and_the_llm_are_escaped_everywhere(web_archive: WebA
     assert not [attrs for tag, attrs in parsed.tags if tag == "img"]
 
 
+@pytest.mark.slow
 def test_pages_have_a_strict_policy_and_no_inline_script_style_or_handler(
     web_archive: WebArchive,
 ) -> None:
@@ -266,6 +272,7 @@ def test_pages_have_a_strict_policy_and_no_inline_script_style_or_handler(
     assert "https:" not in CONTENT_SECURITY_POLICY and "unsafe" not in CONTENT_SECURITY_POLICY
 
 
+@pytest.mark.slow
 def test_every_local_link_and_asset_resolves_to_a_file(web_archive: WebArchive) -> None:
     checked = 0
     for page in _pages(web_archive.site):
@@ -281,6 +288,7 @@ def test_every_local_link_and_asset_resolves_to_a_file(web_archive: WebArchive) 
     assert checked > 200
 
 
+@pytest.mark.slow
 def test_a_day_rewrites_only_the_pages_it_touches_and_a_rerun_writes_nothing(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
@@ -325,6 +333,7 @@ def _get(url: str) -> tuple[int, Message, bytes]:
         return error.code, error.headers, b""
 
 
+@pytest.mark.slow
 def test_server_sends_pages_with_security_headers_and_lists_no_folder(
     web_archive: WebArchive,
 ) -> None:
@@ -345,6 +354,7 @@ def test_server_sends_pages_with_security_headers_and_lists_no_folder(
         stop_server(server)
 
 
+@pytest.mark.slow
 def test_serving_builds_an_archive_that_was_never_written(
     web_archive: WebArchive, tmp_path: Path
 ) -> None:
