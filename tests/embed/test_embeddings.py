@@ -8,6 +8,7 @@ from paperradar.embed.embeddings import (
     embed_missing,
     pick_device,
     resolve_model_location,
+    text_vectors,
 )
 from paperradar.embed.vectors import load_vectors
 from paperradar.errors import ConfigError
@@ -96,8 +97,8 @@ def test_auto_device_resolves_to_an_available_device() -> None:
     assert pick_device("cpu") == "cpu"
 
 
-def test_cached_embedding_encodes_each_text_once_and_returns_the_same_vectors(
-    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+def test_topic_texts_are_encoded_once_stored_and_read_back_without_a_model(
+    engine: Engine, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     texts = ["Model merging of fine-tuned LLMs", "Long-context retrieval", "Model merging"]
     direct = embedder.embed(texts)
@@ -109,8 +110,15 @@ def test_cached_embedding_encodes_each_text_once_and_returns_the_same_vectors(
         return embed(batch)
 
     monkeypatch.setattr(embedder, "embed", counting)
-    first = embedder.embed_cached(texts)
-    again = embedder.embed_cached([texts[2], texts[0], texts[2]])
+    with session_scope(engine) as session:
+        first = text_vectors(session, embedder, texts)
+    with session_scope(engine) as session:
+        again = text_vectors(session, embedder, [texts[2], texts[0], texts[2]])
+        # A new process: the same model, not loaded, finds every vector stored.
+        cold = Embedder(EmbeddingSettings(device="cpu"))
+        stored = text_vectors(session, cold, texts)
     assert np.allclose(first, direct, atol=1e-5)
     assert np.allclose(again, direct[[2, 0, 2]], atol=1e-5)
+    assert np.allclose(stored, direct, atol=1e-5)
     assert sorted(encoded) == sorted(texts)
+    assert cold._model is None

@@ -24,12 +24,12 @@ class SessionEmbedder(Embedder):
         self._seen: dict[str, np.ndarray] = {}
         self._seen_lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed the texts not seen yet; return every text's vector in order."""
         with self._seen_lock:
             missing = list(dict.fromkeys(text for text in texts if text not in self._seen))
         if missing:
-            vectors = super().embed(missing, show_progress=show_progress)
+            vectors = super().embed(missing)
             with self._seen_lock:
                 self._seen.update(zip(missing, vectors, strict=True))
         if not texts:

