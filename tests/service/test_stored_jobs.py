@@ -1,4 +1,4 @@
-import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -8,16 +8,18 @@ from paperradar.service import scheduler as service
 from paperradar.settings import Settings
 from paperradar.store.db import create_db_engine, migrate
 
-# A SQLite database written by PaperRadar before its modules moved into stage packages: its
-# scheduler jobs name the function they run by the textual reference of that time.
-BEFORE_LAYOUT = Path(__file__).parents[1] / "fixtures" / "databases" / "before_layout.sqlite3"
+# A SQLite database written by PaperRadar before its modules moved into stage packages, as
+# SQL text: its scheduler jobs name the function they run by the textual reference of that time.
+BEFORE_LAYOUT = Path(__file__).parents[1] / "fixtures" / "databases" / "before_layout.sql"
 
 
 def test_jobs_stored_before_the_layout_change_still_load_and_name_the_same_function(
     context: App, settings: Settings, tmp_path: Path
 ) -> None:
     database = tmp_path / "old.sqlite3"
-    shutil.copy(BEFORE_LAYOUT, database)
+    restored = sqlite3.connect(database)
+    restored.executescript(BEFORE_LAYOUT.read_text(encoding="utf-8"))
+    restored.close()
     engine = create_db_engine(f"sqlite:///{database}")
     migrate(engine, settings.migrations_dir)
     scheduler = service.build_scheduler(service.Service(replace(context, engine=engine)))
