@@ -24,7 +24,9 @@ ALWAYS_SECRET = (
     re.compile(r"(?<=://)([^/\s:@]*):[^/\s@]+(?=@)"),  # user:password@ in a URL
 )
 
-_secrets: set[str] = set()
+# Longest first, so that a secret containing another is masked whole; replaced as a whole
+# tuple, so `redact` reads it without a lock.
+_secrets: tuple[str, ...] = ()
 _lock = threading.Lock()
 
 
@@ -43,19 +45,19 @@ def _secret_values(model: BaseModel) -> list[str]:
 
 def register_secrets(settings: BaseModel, *extra: str | None) -> None:
     """Remember every secret of these settings (and `extra` values, such as a DB password)."""
+    global _secrets
     found = [*_secret_values(settings), *(value for value in extra if value)]
     with _lock:
-        _secrets.update(value for value in found if len(value) >= MIN_SECRET_LENGTH)
+        known = {*_secrets, *(value for value in found if len(value) >= MIN_SECRET_LENGTH)}
+        _secrets = tuple(sorted(known, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """Return the text with every registered secret and every secret-shaped value masked."""
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
+    for secret in _secrets:
         text = text.replace(secret, MASK)
     for shape in ALWAYS_SECRET:
-        text = shape.sub(lambda found: _mask_shape(found), text)
+        text = shape.sub(_mask_shape, text)
     return text
 
 
