@@ -203,11 +203,11 @@ def store_day(
         written=counts.written + int(day_written),
         details=details,
         note=note,
-        summary=_in_words(details) if announcements else None,
+        summary=_counts_in_words(details) if announcements else None,
     )
 
 
-def _in_words(details: dict[str, int | float]) -> str:
+def _counts_in_words(details: dict[str, int | float]) -> str:
     """E.g. '295 papers announced (191 new + 104 cross-lists), 1 replacement; 295 new to the
     database'."""
     new, cross, replaced = (int(details[key]) for key in ("new", "cross", "replace"))
