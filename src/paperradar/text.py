@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cache
+
+from pylatexenc.latex2text import LatexNodes2Text
 
 # A terminal escape sequence (ESC [ ... final byte) goes whole, not just its ESC.
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -35,3 +38,29 @@ def cut(value: str, limit: int) -> str:
     """Shorten text to at most `limit` characters, marking the cut with an ellipsis."""
     text = " ".join(value.split())
     return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+# LaTeX worth converting: a macro (`\mathbf`), or a `$…$` span that does not open with a digit
+# (`$5 and $10` is money, not mathematics).
+LATEX_SIGNS = re.compile(r"\\[A-Za-z]+|\$[^$\d\s][^$]*\$")
+# Characters LaTeX reads as markup that arXiv text uses literally (`20%`, `Q&A`, `C#`).
+LATEX_LITERALS = re.compile(r"(?<!\\)([%&#])")
+
+
+@cache
+def _latex_converter() -> LatexNodes2Text:
+    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+def latex_to_unicode(value: str) -> str:
+    """Show the LaTeX of a title or abstract as Unicode: `$\\mathbf{Y}$` → bold Y, `$\\leq$` → ≤.
+
+    Text with no LaTeX comes back unchanged; text pylatexenc cannot read comes back as it was.
+    """
+    if not LATEX_SIGNS.search(value):
+        return value
+    try:
+        converted: str = _latex_converter().latex_to_text(LATEX_LITERALS.sub(r"\\\1", value))
+    except Exception:  # pylatexenc raises assorted errors on malformed input
+        return value
+    return converted.replace("\xa0", " ")
