@@ -243,7 +243,7 @@ def today(app: App, chat: str) -> list[Message]:
             view = view_digest(session, profile=profile, day=latest) if latest else None
             if view is not None:
                 narrowed = view_for(view, state.subscription)
-                messages += render_digest(narrowed, llm_configured=app.llm is not None)
+                messages += render_digest(narrowed)
     return messages
 
 

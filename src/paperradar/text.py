@@ -40,11 +40,15 @@ def cut(value: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
-# LaTeX worth converting: a macro (`\mathbf`), or a `$…$` span that does not open with a digit
-# (`$5 and $10` is money, not mathematics).
-LATEX_SIGNS = re.compile(r"\\[A-Za-z]+|\$[^$\d\s][^$]*\$")
-# Characters LaTeX reads as markup that arXiv text uses literally (`20%`, `Q&A`, `C#`).
-LATEX_LITERALS = re.compile(r"(?<!\\)([%&#])")
+# The LaTeX a title or abstract carries: a `$…$` span tight against its dollars (`$309$`,
+# `$p < 0.001$`; in `$5 and $10` the dollars are money), an accent, a macro with its braced
+# arguments (`\textbf{88.37}`) or an escaped character (`\%`). Only these are converted.
+LATEX = re.compile(
+    r"(?<!\\)\$[^$\s](?:[^$]*?[^$\s\\])?\$"  # $…$
+    r"|\\[\"'`^~=.](?:\{[^{}]*\}|[A-Za-z])"  # an accent: \"o, \'{e}
+    r"|\\[A-Za-z]+\*?(?:\{[^{}$]*\})*"  # a macro: \textbf{88.37}, \alpha
+    r"|\\[%$&#_{}]"  # an escaped character: \%, \$
+)
 
 
 @cache
@@ -52,15 +56,18 @@ def _latex_converter() -> LatexNodes2Text:
     return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
 
 
+def _latex_piece(found: re.Match[str]) -> str:
+    try:
+        converted: str = _latex_converter().latex_to_text(found.group())
+    except Exception:  # pylatexenc raises assorted errors on malformed input
+        return found.group()
+    return converted.replace("\xa0", " ").strip() or found.group()
+
+
 def latex_to_unicode(value: str) -> str:
     """Show the LaTeX of a title or abstract as Unicode: `$\\mathbf{Y}$` → bold Y, `$\\leq$` → ≤.
 
-    Text with no LaTeX comes back unchanged; text pylatexenc cannot read comes back as it was.
+    Each LaTeX piece is converted alone (pylatexenc); text around it, and text with none, is
+    left exactly as it was, so `20%`, `Q&A` and `$5` mean what they said.
     """
-    if not LATEX_SIGNS.search(value):
-        return value
-    try:
-        converted: str = _latex_converter().latex_to_text(LATEX_LITERALS.sub(r"\\\1", value))
-    except Exception:  # pylatexenc raises assorted errors on malformed input
-        return value
-    return converted.replace("\xa0", " ")
+    return LATEX.sub(_latex_piece, value) if "$" in value or "\\" in value else value

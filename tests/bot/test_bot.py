@@ -207,7 +207,7 @@ def test_today_sends_the_chats_topics_with_buttons_and_hostile_text_escaped(
     expected = actions.today(running, str(ALICE))
     parts = alice.say("/today", replies=len(expected))
     text = "\n".join(part.text for part in parts)
-    assert "Model merging" in text and "Long context" not in text
+    assert "模型融合" in text and "长上下文" not in text
     assert "&lt;script&gt;" in text and "<script" not in text
     for part in parts:
         assert part.parse_mode == "HTML" and check_html(part.text) is None

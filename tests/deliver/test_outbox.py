@@ -91,9 +91,9 @@ def test_a_run_delivers_each_chat_only_its_topics_escaped(
     assert report.details["planned"] == report.details["delivered"] == 3
     rows = _deliveries(outbox.engine)
     alice, bob, carol = (_texts(bot_api.sent_to(chat)) for chat in (ALICE, BOB, CAROL))
-    assert "Model merging" in "".join(alice) and "Long context" in "".join(alice)
-    assert "Long context" not in "".join(bob)
-    assert "Model merging" not in "".join(carol) and "长上下文" not in "".join(carol)
+    assert "模型融合" in "".join(alice) and "长上下文" in "".join(alice)
+    assert "Long context" not in "".join(bob) and "长上下文" not in "".join(bob)
+    assert "Model merging" not in "".join(carol) and "模型融合" not in "".join(carol)
     assert "&lt;script&gt;" in "".join(alice + bob) and "<script" not in "".join(alice + bob)
     for chat, texts in ((ALICE, alice), (BOB, bob), (CAROL, carol)):
         row = rows[str(chat)]
@@ -284,8 +284,9 @@ def test_a_chats_own_topics_reach_that_chat_alone(
     assert own.name.startswith("sub-") and list(own.topics) == ["world_models"]
     seed_digest(ctx.engine, own, bilingual_day[:2])
     run_stage(ctx, "delivery", DAY)
-    assert sum("your topics" in text for text in _texts(bot_api.sent_to(BOB))) == 1
-    assert not any("your topics" in text for text in _texts(bot_api.sent_to(ALICE)))
+    # A digest's header names its topics: the chat's own topic heads its own digest.
+    assert sum("· World models</b>" in text for text in _texts(bot_api.sent_to(BOB))) == 1
+    assert not any("World models" in text for text in _texts(bot_api.sent_to(ALICE)))
 
 
 # --- crash tests: a real `paperradar deliver` process, SIGKILLed, then run again ---------
@@ -405,6 +406,6 @@ def test_a_pipeline_run_scores_a_chats_own_topic_and_delivers_both_digests(
         ).all()
     assert own_picks, "the chat's own topic was not scored"
     texts = _texts(bot_api.sent_to(ALICE))
-    assert any("PaperRadar · default" in text for text in texts)
-    own = [text for text in texts if "PaperRadar · your topics" in text]
-    assert len(own) == 1 and "World models" in own[0]
+    headers = [text.split("\n")[0] for text in texts if "📡" in text]
+    assert len(headers) == 2
+    assert sum(header.endswith("· World models</b>") for header in headers) == 1

@@ -11,7 +11,7 @@ from paperradar.app import App
 from paperradar.embed.embeddings import Embedder
 from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_announcements
-from paperradar.profiles.profile import Profile, load_profile
+from paperradar.profiles.profile import ARXIV_ID_PATTERN, Profile, load_profile
 from paperradar.rank.index import (
     KEEP_PICKS_FACTOR,
     CandidatePool,
@@ -22,6 +22,7 @@ from paperradar.rank.index import (
     worth_keeping,
 )
 from paperradar.rank.learning import Votes
+from paperradar.rank.reasons import MatchReason
 from paperradar.readers.feedback import DOWN, set_feedback
 from paperradar.service.pipeline import run_stage
 from paperradar.store.db import session_scope
@@ -37,10 +38,17 @@ LONG_CONTEXT = ("2509.13723", "2509.14391", "2510.09883", "2510.12051", "2510.10
 SELF_IMPROVING = ("2509.15155", "2510.13220", "2510.12273")
 TOKEN_MERGING = "2509.10918"
 FUSECHAT, BLOCKPRUNER, QWENLONG = "2408.07990", "2406.10594", "2505.17667"
-REASON = re.compile(
-    r"^closest to (the topic description|seed \d{4}\.\d{4,5}) \((-?\d\.\d\d)\)"
-    r"(; keywords: [^;]+)?$"
-)
+ARXIV_ID = re.compile(ARXIV_ID_PATTERN)
+
+
+def checkable(stored: str) -> bool:
+    """A stored reason is data: phrases and paper ids only, never a number a reader can't check."""
+    reason = MatchReason.load(stored)
+    return (
+        reason is not None
+        and all(ARXIV_ID.match(paper) for paper in reason.papers)
+        and not re.search(r"\d\.\d\d", " ".join(reason.phrases))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -161,16 +169,15 @@ def test_percent_is_within_bounds_and_monotone_in_score(matches: list[ScoredMatc
 def test_reason_names_the_closest_anchor_and_the_keywords_found(
     matches: list[ScoredMatch], index: TopicIndex
 ) -> None:
-    assert all(REASON.match(match.reason) for match in matches), [
-        m.reason for m in matches if not REASON.match(m.reason)
+    assert all(checkable(match.reason) for match in matches), [
+        m.reason for m in matches if not checkable(m.reason)
     ][:3]
     top = next(m for m in matches if m.topic == "model_merging")
-    assert "keywords: " in top.reason and "model merging" in top.reason.split("keywords: ")[1]
+    top_reason = MatchReason.load(top.reason)
+    assert top_reason is not None and "model merging" in top_reason.phrases
     routed = {seed for seed, topics in index.seed_topics.items() if "model_merging" in topics}
-    for match in matches:
-        named = re.search(r"seed (\S+) ", match.reason)
-        if match.topic == "model_merging" and named:
-            assert named.group(1) in routed
+    seeds = [MatchReason.load(m.reason) for m in matches if m.topic == "model_merging"]
+    assert all(reason.seed in routed for reason in seeds if reason and reason.seed)
 
 
 def test_scoring_is_deterministic(
@@ -198,7 +205,7 @@ def test_topic_with_only_a_description_still_scores(
         CandidatePool.of(candidates)
     )
     assert len(scored) == len(candidates)
-    assert scored[0].reason.startswith("closest to the topic description")
+    assert MatchReason.load(scored[0].reason) == MatchReason(phrases=())
     assert scored[0].paper_id in MERGING
 
 
@@ -230,7 +237,8 @@ def test_votes_move_a_topics_scores_the_right_way(
     assert after[disliked].score < cold[disliked]
     assert after[liked].score > cold[liked]
     assert all(0 <= m.score <= 1 and 0 <= m.percent <= 100 for m in learned)
-    assert after[liked].reason.endswith("; learned from 2 vote(s)")
+    liked_reason = MatchReason.load(after[liked].reason)
+    assert liked_reason is not None and liked_reason.votes == 2 and liked_reason.liked == liked
     others = [m for m in learned if m.topic != "model_merging"]
     assert others == [m for m in matches if m.topic != "model_merging"]
 
@@ -280,7 +288,7 @@ def test_run_keeps_what_a_digest_can_use_and_never_a_profiles_own_seed(
     assert FUSECHAT not in {m.paper_id for m in stored}
     for match in stored:
         assert match.percent >= profile.topics[match.topic].min_percent
-        assert match.day == DAY and REASON.match(match.reason)
+        assert match.day == DAY and checkable(match.reason)
     assert len(stored) < 30 * len(profile.topics)
 
 
@@ -315,4 +323,4 @@ def test_run_learns_from_stored_feedback(
         stored = session.exec(select(Match).where(Match.topic == "model_merging")).all()
     voted = next(m for m in stored if m.paper_id == top.paper_id)
     assert voted.score < before
-    assert all(m.reason.endswith("; learned from 1 vote(s)") for m in stored)
+    assert all((MatchReason.load(m.reason) or MatchReason()).votes == 1 for m in stored)

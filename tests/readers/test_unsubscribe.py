@@ -199,9 +199,7 @@ def test_the_newsletters_list_unsubscribe_header_works_end_to_end(
         unsubscribe_base_url=unsubscribe_endpoint,
         unsubscribe_secret=unsubscribe_secret,
     )
-    message = render_email(
-        build_view(bilingual_day[:1]), ALICE, settings=settings, llm_configured=True
-    )
+    message = render_email(build_view(bilingual_day[:1]), ALICE, settings=settings)
     header = message.headers["List-Unsubscribe"]
 
     # What a mail provider does with the two headers (RFC 8058 section 3.2).

@@ -120,4 +120,4 @@ def test_day_without_announcement_is_recorded_and_said_plainly(
         view = view_digest(session, profile=ctx.profiles[0], day=saturday)
     assert view is not None
     assert not view.announced
-    assert "No arXiv announcement on 2025-10-18" in render_text(view, llm_configured=False)
+    assert "10月18日 星期六 · arXiv 今天没有发布新论文" in render_text(view)

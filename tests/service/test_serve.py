@@ -53,9 +53,7 @@ def test_serve_answers_the_unsubscribe_link_of_a_real_newsletter(
         unsubscribe_secret=SECRET,
         unsubscribe_port=port,
     )
-    newsletter = render_email(
-        build_view(bilingual_day[:1]), READER, settings=email, llm_configured=True
-    )
+    newsletter = render_email(build_view(bilingual_day[:1]), READER, settings=email)
     env = child_env(
         settings,
         PAPERRADAR_WEB__PORT=str(_free_port()),

@@ -568,7 +568,7 @@ def test_a_real_day_is_complete_in_both_languages_or_honestly_not_summarised(
         session.commit()
         view = digests.view_digest(session, profile=profile, day=DAY)
     assert view is not None
-    text = render_text(view, llm_configured=True)
+    text = render_text(view)
     items = text.split("\n[")[1:]
     assert len(items) == 86
     for item in items:

@@ -89,7 +89,7 @@ def telegram_context(
     """A App with the given profiles whose only channel is Telegram on the loopback."""
     if schedule is not None:
         settings = settings.model_copy(update={"schedule": schedule})
-    channel = TelegramChannel(settings.telegram, llm_configured=llm is not None)
+    channel = TelegramChannel(settings.telegram)
     return App(
         settings=settings,
         engine=engine,

@@ -42,7 +42,7 @@ def _print_digests(app: App, day: date) -> None:
             if view is None:
                 click.echo(f"{profile.name}: no digest for {day}")
                 continue
-            click.echo(render_text(view, llm_configured=app.llm is not None))
+            click.echo(render_text(view))
             click.echo(f"Web: {day_page(app.settings, profile.name, day)}\n")
 
 

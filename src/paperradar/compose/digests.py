@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import Engine
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.picks import best_first, day_matches, select_picks
+from paperradar.rank.reasons import MatchReason
 from paperradar.reports import StageReport
 from paperradar.store.db import row_id, session_scope
 from paperradar.store.records import Digest, DigestItem, FeedDay, Match, Paper, Summary
@@ -29,6 +30,8 @@ class ItemView:
     match: Match
     also: tuple[Match, ...]
     summary: Summary | None
+    # The item's place in the whole digest (1, 2, … across topics): what a vote button names.
+    number: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,27 @@ class DigestView:
     announced: bool
     candidates: int
     sections: tuple[TopicSection, ...]
+    # Titles of the papers the items' reasons name (seed papers, papers readers liked).
+    titles: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def pick_count(self) -> int:
         """How many papers the digest shows."""
         return sum(len(section.items) for section in self.sections)
+
+    def renumbered(self) -> DigestView:
+        """The same digest with its items numbered 1, 2, … again (after some were left out)."""
+        numbers = iter(range(1, self.pick_count + 1))
+        sections = tuple(
+            replace(section, items=tuple(replace(i, number=next(numbers)) for i in section.items))
+            for section in self.sections
+        )
+        return replace(self, sections=sections)
+
+    @property
+    def items(self) -> tuple[ItemView, ...]:
+        """Every item in the digest's order (the contents list)."""
+        return tuple(item for section in self.sections for item in section.items)
 
 
 def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest | None:
@@ -120,6 +139,7 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
         by_paper.setdefault(match.paper_id, []).append(match)
     summaries = _latest_summaries(session, list(papers.values()))
     sections = []
+    number = 0
     for key, topic in profile.topics.items():
         topic_items = sorted((item for item in items if item.topic == key), key=lambda i: i.rank)
         views = []
@@ -133,11 +153,34 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
                 and match.topic in profile.topics
                 and match.percent >= profile.topics[match.topic].min_percent
             )
+            number += 1
             views.append(
-                ItemView(item.rank, papers[item.paper_id], own, also, summaries.get(item.paper_id))
+                ItemView(
+                    item.rank,
+                    papers[item.paper_id],
+                    own,
+                    also,
+                    summaries.get(item.paper_id),
+                    number,
+                )
             )
         sections.append(TopicSection(key, topic, tuple(views)))
-    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections))
+    titles = _named_titles(session, [s.items for s in sections])
+    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections), titles)
+
+
+def _named_titles(session: Session, items: Iterable[Iterable[ItemView]]) -> dict[str, str]:
+    """The titles of the papers the items' reasons name, for the topic-hit lines."""
+    named: set[str] = set()
+    for section in items:
+        for item in section:
+            for match in (item.match, *item.also):
+                reason = MatchReason.load(match.reason)
+                named.update(reason.papers if reason else ())
+    if not named:
+        return {}
+    rows = session.exec(select(Paper.arxiv_id, Paper.title).where(col(Paper.arxiv_id).in_(named)))
+    return dict(rows.all())
 
 
 def run(engine: Engine, day: date, *, profiles: Sequence[Profile]) -> StageReport:

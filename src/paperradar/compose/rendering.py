@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
@@ -10,9 +11,13 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
 from paperradar.compose.digests import DigestView, ItemView
+from paperradar.compose.reading import Reading
 from paperradar.jinja import Autoescape, build_environment
 from paperradar.store.states import SummaryStatus
-from paperradar.text import clean_text
+from paperradar.text import clean_text, latex_to_unicode
+
+# A web address in free text (a paper's comments): linked where the channel allows.
+URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`…]+[^\s<>()\[\]{}\"'`….,;:!?]")
 
 AUTHORS_SHOWN = 6
 
@@ -42,6 +47,18 @@ def strip_control_characters(value: object) -> object:
     return value
 
 
+def url_spans(text: str) -> list[tuple[str, bool]]:
+    """Split text into `(piece, is_url)` spans, so a template can link the web addresses."""
+    spans: list[tuple[str, bool]] = []
+    end = 0
+    for found in URL.finditer(text):
+        spans.append((text[end : found.start()], False))
+        spans.append((found.group(), True))
+        end = found.end()
+    spans.append((text[end:], False))
+    return [span for span in spans if span[0]]
+
+
 def digest_environment(
     *,
     autoescape: Autoescape,
@@ -51,6 +68,7 @@ def digest_environment(
     """Build an environment for digest templates, with the helpers every one of them uses."""
     environment = build_environment(autoescape=autoescape, finalize=finalize, **options)
     environment.globals.update(authors=format_authors, ok=has_summary)
+    environment.filters.update(latex=latex_to_unicode, urls=url_spans)
     return environment
 
 
@@ -63,29 +81,28 @@ def _environment(for_terminal: bool) -> Environment:
     )
 
 
-def template_variables(view: DigestView, *, llm_configured: bool) -> dict[str, object]:
-    """Return the variables every digest template receives."""
-    languages = view.profile.languages
+def template_variables(view: DigestView) -> dict[str, object]:
+    """Return the variables every digest template receives: `r` reads it in the reader's words."""
+    reading = Reading.of(view)
     return {
         "view": view,
-        "llm_configured": llm_configured,
-        "show_zh": "zh" in languages,
-        "show_en": "en" in languages,
+        "r": reading,
+        "t": reading.t,
+        "show_zh": reading.zh,
+        "show_en": reading.en,
     }
 
 
-def render_template(
-    template: str, view: DigestView, *, llm_configured: bool, **extra: object
-) -> str:
+def render_template(template: str, view: DigestView, **extra: object) -> str:
     """Render a digest template: `*.html.j2` autoescaped, `*.txt.j2` without control characters."""
     environment = _environment(for_terminal=template.endswith(".txt.j2"))
-    variables = template_variables(view, llm_configured=llm_configured) | extra
+    variables = template_variables(view) | extra
     return environment.get_template(template).render(variables)
 
 
-def render_text(view: DigestView, *, llm_configured: bool) -> str:
+def render_text(view: DigestView) -> str:
     """Render a digest for the terminal."""
-    return render_template("digest.txt.j2", view, llm_configured=llm_configured)
+    return render_template("digest.txt.j2", view)
 
 
 def _cut(text: str, *, limit: int, size: Callable[[str], int]) -> tuple[str, str]:

@@ -86,14 +86,15 @@ def view_for(view: DigestView, subscription: Subscription) -> DigestView:
         if not own and section.key not in subscription.topics:
             continue
         items = [
-            item
+            # The other topics a pick hits are named only when the subscriber reads them.
+            replace(item, also=tuple(m for m in item.also if own or m.topic in subscription.topics))
             for item in section.items
             if subscription.min_percent is None or item.match.percent >= subscription.min_percent
         ]
         sections.append(replace(section, items=tuple(items[: subscription.max_items or None])))
     languages = languages_of(subscription, view.profile.languages)
     profile = view.profile.model_copy(update={"languages": languages})
-    return replace(view, profile=profile, sections=tuple(sections))
+    return replace(view, profile=profile, sections=tuple(sections)).renumbered()
 
 
 def due_at(day: date, subscription: Subscription, schedule: ScheduleSettings) -> datetime:

@@ -15,6 +15,7 @@ import numpy as np
 
 from paperradar.profiles.profile import Topic
 from paperradar.rank.lexical import LexicalIndex, saturate, tokenize
+from paperradar.rank.reasons import MatchReason
 
 # The weights of the evidence, summing to 1; chosen on the development set with bench/ranking.py.
 # Every setting near these (lexical 0.5-0.65, dense 0.35-0.5) scored within noise of them.
@@ -96,22 +97,20 @@ class Evidence:
     similarities: np.ndarray  # candidates x (description, keywords..., seeds...)
     found: list[list[str]]  # per candidate, the keyword phrases found, strongest first
 
-    def reason(self, row: int) -> str:
-        """Name the closest of the description and the seeds, then the keyword phrases found.
+    def reason(self, row: int) -> MatchReason:
+        """The phrases found, and the seed paper when it is closer than the description.
 
         Keyword anchors count towards the score as a mean, so no single one is named; the
         phrases found in the paper's text are.
         """
         anchors, cosines = self.anchors, self.similarities[row]
         seeds = cosines[1 + len(anchors.phrases) :]
-        label, cosine = "the topic description", float(cosines[0])
+        seed = None
         if len(seeds):
             best = int(np.argmax(seeds))
             if _scaled(seeds[best], SEED_COSINE) > _scaled(cosines[0], TEXT_COSINE):
-                label, cosine = f"seed {anchors.seed_ids[best]}", float(seeds[best])
-        text = f"closest to {label} ({cosine:.2f})"
-        found = self.found[row][:REASON_KEYWORDS]
-        return f"{text}; keywords: {', '.join(found)}" if found else text
+                seed = anchors.seed_ids[best]
+        return MatchReason(phrases=tuple(self.found[row][:REASON_KEYWORDS]), seed=seed)
 
 
 def topic_evidence(anchors: TopicAnchors, lexical: LexicalIndex, vectors: np.ndarray) -> Evidence:

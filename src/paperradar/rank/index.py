@@ -38,6 +38,8 @@ ROUTE_MIN_BACKGROUND = 20
 # Match rows kept per topic and day: those above the topic's minimum, at most this many
 # times its `max_picks` (the digest's cap), so the table does not grow by candidates x topics.
 KEEP_PICKS_FACTOR = 3
+# A pick is said to be "like a paper you 👍'd" from this cosine on: papers on one narrow question.
+LIKED_COSINE = 0.6
 
 
 @dataclass(frozen=True)
@@ -203,17 +205,37 @@ class TopicIndex:
                 topic_votes, anchors=anchors.vectors, candidates=pool.vectors
             )
             scores = model.blend(evidence.score, pool.vectors) if model else evidence.score
-            learned = f"; learned from {model.votes} vote(s)" if model else ""
+            liked = liked_neighbours(topic_votes, pool.vectors) if model else None
             for row in kept:
                 score = float(scores[row])
-                reason = evidence.reason(row) + learned
+                reason = evidence.reason(row)
+                if model:
+                    reason = reason.with_votes(model.votes, liked[row] if liked else None)
                 matches.append(
                     ScoredMatch(
-                        pool.papers[row].paper_id, anchors.key, score, percent_of(score), reason
+                        pool.papers[row].paper_id,
+                        anchors.key,
+                        score,
+                        percent_of(score),
+                        reason.dump(),
                     )
                 )
         order = {key: position for position, key in enumerate(self.profile.topics)}
         return sorted(matches, key=lambda m: (order[m.topic], -m.score, m.paper_id))
+
+
+def liked_neighbours(votes: Votes | None, vectors: np.ndarray) -> list[str | None] | None:
+    """Per candidate, the 👍'd paper it is most like, where it is close enough to say so."""
+    if votes is None or not (votes.values > 0).any():
+        return None
+    liked = votes.values > 0
+    ids = [paper for paper, up in zip(votes.paper_ids, liked, strict=True) if up]
+    cosines = vectors @ votes.vectors[liked].T
+    best = cosines.argmax(axis=1)
+    return [
+        ids[column] if cosines[row, column] >= LIKED_COSINE else None
+        for row, column in enumerate(best)
+    ]
 
 
 def vector_of(paper: PaperVector) -> np.ndarray:

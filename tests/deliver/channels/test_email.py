@@ -14,6 +14,7 @@ from paperradar.deliver.channels.protocol import message_from_json, message_to_j
 from paperradar.errors import ChannelError, ConfigError
 from paperradar.readers.unsubscribe import Scope, verify_token
 from paperradar.settings import EmailSettings, Settings, load_settings
+from paperradar.text import cut
 
 SECRET = "unsubscribe-secret-for-tests-0123456789abcdef"
 SENDER = "PaperRadar <radar@example.org>"
@@ -85,7 +86,7 @@ def test_newsletter_arrives_as_text_and_html_with_one_click_unsubscribe(
     assert mail.get_content_type() == "multipart/alternative"
     assert list(parts_of(mail)) == ["text/plain", "text/html"]
     assert mail["To"] == ALICE and mail["From"] == SENDER
-    assert mail["Subject"] == "PaperRadar · default · 2025-10-15 · 精选 7 篇 / 7 picks"
+    assert mail["Subject"].startswith("论文雷达 PaperRadar · 10月15日 星期三 · 精选 7 篇：融合")
     assert mail["Message-ID"] == sent_id == message.headers["Message-ID"]
     assert re.fullmatch(r"<paperradar\.[0-9a-f]{32}@example\.org>", sent_id)
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -102,7 +103,7 @@ def test_bilingual_items_reach_both_parts(
 ) -> None:
     row = bilingual_day[0]
     with SMTPServer() as server:
-        channel = EmailChannel(email_settings(server), llm_configured=True)
+        channel = EmailChannel(email_settings(server))
         (message,) = channel.render(build_view([row], hostile=False), ALICE)
         channel.send(message, ALICE)
 
@@ -110,7 +111,7 @@ def test_bilingual_items_reach_both_parts(
     for body in parts.values():
         assert row["AI"]["tldr"] in body  # the Chinese TL;DR
         assert " ".join(row["title"].split()) in " ".join(body.split())
-        assert "模型融合" in body and "Model merging" in body
+        assert "模型融合" in body  # the topic, in the reader's language
         assert "https://radar.example.org/unsubscribe?token=" in body
     assert f'href="https://arxiv.org/abs/{row["id"]}"' in parts["text/html"]
 
@@ -124,7 +125,7 @@ def test_two_recipients_each_receive_only_their_topics(
         BOB: build_view(bilingual_day[:6], topics=("long_context",), languages=("en",)),
     }
     with SMTPServer() as server:
-        channel = EmailChannel(email_settings(server), llm_configured=True)
+        channel = EmailChannel(email_settings(server))
         for recipient, view in views.items():
             for message in channel.render(view, recipient):
                 channel.send(message, recipient)
@@ -132,8 +133,8 @@ def test_two_recipients_each_receive_only_their_topics(
     by_recipient = {r.rcpt_tos[0]: parts_of(r.message) for r in server.received}
     assert set(by_recipient) == {ALICE, BOB}
     alice_html, bob_html = by_recipient[ALICE]["text/html"], by_recipient[BOB]["text/html"]
-    assert TOPICS["model_merging"].title in alice_html
-    assert TOPICS["long_context"].title not in alice_html
+    assert f"{TOPICS['model_merging'].title_zh}（" in alice_html
+    assert f"{TOPICS['long_context'].title_zh}（" not in alice_html
     assert TOPICS["long_context"].title in bob_html
     assert TOPICS["model_merging"].title not in bob_html
     assert "摘要" not in bob_html and "TL;DR" in bob_html  # Bob reads English only
@@ -143,7 +144,7 @@ def test_two_recipients_each_receive_only_their_topics(
 
 def test_hostile_title_and_abstract_arrive_escaped(bilingual_day: list[dict[str, Any]]) -> None:
     with SMTPServer() as server:
-        channel = EmailChannel(email_settings(server), llm_configured=True)
+        channel = EmailChannel(email_settings(server))
         (message,) = channel.render(build_view(bilingual_day[:2]), ALICE)
         channel.send(message, ALICE)
 
@@ -153,7 +154,7 @@ def test_hostile_title_and_abstract_arrive_escaped(bilingual_day: list[dict[str,
     assert "script" not in elements.tags and "img" not in elements.tags
     assert "font" not in elements.tags and "b" not in elements.tags
     assert all(
-        href.startswith(("https://arxiv.org/", "https://radar.example.org/"))
+        href.startswith(("https://arxiv.org/", "https://radar.example.org/", "#pick-"))
         for href in elements.hrefs
     )
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -173,7 +174,7 @@ def test_message_id_is_the_same_on_every_render_and_differs_per_recipient_and_da
     view = build_view(bilingual_day[:3])
 
     def rendered(view: Any, recipient: str) -> dict[str, str]:
-        return render_email(view, recipient, settings=settings, llm_configured=True).headers
+        return render_email(view, recipient, settings=settings).headers
 
     first, again = rendered(view, ALICE), rendered(view, ALICE)
     other_day = replace(view, day=view.day.replace(day=16))
@@ -187,7 +188,7 @@ def test_starttls_against_a_server_without_it_fails_loudly_and_sends_nothing(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
     with SMTPServer(tls="none") as server:
-        channel = EmailChannel(email_settings(server, security="starttls"), llm_configured=True)
+        channel = EmailChannel(email_settings(server, security="starttls"))
         (message,) = channel.render(build_view(bilingual_day[:1]), ALICE)
         with pytest.raises(ConfigError, match=r"does not offer STARTTLS.*never falls back"):
             channel.send(message, ALICE)
@@ -200,7 +201,7 @@ def test_ssl_mode_delivers_over_implicit_tls(
 ) -> None:
     credentials = Credentials("radar", "correct horse")
     with SMTPServer(tls="ssl", certificate=smtp_certificate, credentials=credentials) as server:
-        channel = EmailChannel(tls_settings(server, smtp_certificate), llm_configured=True)
+        channel = EmailChannel(tls_settings(server, smtp_certificate))
         (message,) = channel.render(build_view(bilingual_day[:1]), ALICE)
         channel.send(message, ALICE)
 
@@ -212,7 +213,7 @@ def test_an_untrusted_certificate_is_a_config_error(
 ) -> None:
     with SMTPServer(tls="ssl", certificate=smtp_certificate) as server:
         settings = email_settings(server, security="ssl")  # no tls_ca_file
-        channel = EmailChannel(settings, llm_configured=True)
+        channel = EmailChannel(settings)
         (message,) = channel.render(build_view(bilingual_day[:1]), ALICE)
         with pytest.raises(ConfigError, match="PAPERRADAR_EMAIL__TLS_CA_FILE"):
             channel.send(message, ALICE)
@@ -226,7 +227,7 @@ def test_a_rejected_login_is_a_config_error_not_a_hang(bilingual_day: list[dict[
         settings = email_settings(
             server, username="radar", password="wrong", allow_login_without_tls=True
         )
-        channel = EmailChannel(settings, llm_configured=True)
+        channel = EmailChannel(settings)
         (message,) = channel.render(build_view(bilingual_day[:1]), ALICE)
         with pytest.raises(ConfigError, match=r"refused the login.*PAPERRADAR_EMAIL__PASSWORD"):
             channel.send(message, ALICE)
@@ -244,7 +245,7 @@ def test_a_refused_recipient_is_permanent_on_5xx_and_retryable_on_4xx(
 ) -> None:
     with SMTPServer() as server:
         server.inbox.refuse[BOB] = reply
-        channel = EmailChannel(email_settings(server), llm_configured=True)
+        channel = EmailChannel(email_settings(server))
         (message,) = channel.render(build_view(bilingual_day[:1]), BOB)
         with pytest.raises(ChannelError) as caught:
             channel.send(message, BOB)
@@ -263,7 +264,7 @@ def test_an_unreachable_server_is_retryable(bilingual_day: list[dict[str, Any]])
         unsubscribe_secret=SECRET,
         timeout_seconds=2,
     )
-    channel = EmailChannel(settings, llm_configured=True)
+    channel = EmailChannel(settings)
     (message,) = channel.render(build_view(bilingual_day[:1]), ALICE)
 
     with pytest.raises(ChannelError) as caught:
@@ -279,7 +280,7 @@ def test_a_malformed_recipient_is_refused_before_connecting(
     recipient: str, bilingual_day: list[dict[str, Any]]
 ) -> None:
     with SMTPServer() as server:
-        channel = EmailChannel(email_settings(server), llm_configured=True)
+        channel = EmailChannel(email_settings(server))
         (message,) = channel.render(build_view(bilingual_day[:1]), ALICE)
         with pytest.raises(ChannelError) as caught:
             channel.send(message, recipient)
@@ -334,7 +335,7 @@ def test_settings_default_the_port_from_the_security_mode() -> None:
     assert ports == {"starttls": 587, "ssl": 465, "none": 25}
 
 
-def test_a_subscribers_own_topics_are_named_as_such_in_the_subject(
+def test_the_subject_names_the_day_the_count_and_the_top_pick(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
     settings = EmailSettings(
@@ -345,6 +346,7 @@ def test_a_subscribers_own_topics_are_named_as_such_in_the_subject(
     )
     view = build_view(bilingual_day[:1], name="sub-12", languages=("en",))
 
-    message = render_email(view, ALICE, settings=settings, llm_configured=True)
+    message = render_email(view, ALICE, settings=settings)
 
-    assert message.subject == "PaperRadar · your topics · 2025-10-15 · 2 picks"
+    top = view.sections[0].items[0].paper.title
+    assert message.subject == f"PaperRadar · Wed 15 Oct · 2 picks: {cut(top, 70)}"

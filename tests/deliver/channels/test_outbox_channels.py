@@ -55,10 +55,8 @@ def test_a_run_delivers_to_a_wecom_group_and_two_email_recipients_each_with_thei
             unsubscribe_secret=unsubscribe_secret,
         )
         channels = {
-            "wecom": WeComChannel(
-                WeComSettings(webhooks={"lab": wecom_webhook.url()}), llm_configured=True
-            ),
-            "email": EmailChannel(email, llm_configured=True),
+            "wecom": WeComChannel(WeComSettings(webhooks={"lab": wecom_webhook.url()})),
+            "email": EmailChannel(email),
         }
         ctx = App(settings, engine, (profile,), embedder, None, channels=channels)
         # The day's run, as `delivery.run` does it, at the default send time.
@@ -77,12 +75,12 @@ def test_a_run_delivers_to_a_wecom_group_and_two_email_recipients_each_with_thei
         wecom_parts = next(row.parts_total for row in rows if row.channel == "wecom")
     assert len(wecom_webhook.posts) == wecom_parts
     group = "\n".join(wecom_webhook.contents)
-    assert TOPICS["model_merging"].title in group and TOPICS["long_context"].title in group
+    # The profile reads both languages: the chrome, topic names included, is Chinese.
+    assert TOPICS["model_merging"].title_zh in group and TOPICS["long_context"].title_zh in group
     assert len(smtp.received) == 2
     html = {
         mail.rcpt_tos[0]: mail.message.get_body(("html",)).get_content() for mail in smtp.received
     }
-    assert TOPICS["model_merging"].title in html[ALICE]
-    assert TOPICS["long_context"].title not in html[ALICE]
-    assert TOPICS["long_context"].title in html[BOB]
-    assert TOPICS["model_merging"].title not in html[BOB]
+    zh = {key: str(topic.title_zh) for key, topic in TOPICS.items()}
+    assert zh["model_merging"] in html[ALICE] and zh["long_context"] not in html[ALICE]
+    assert zh["long_context"] in html[BOB] and zh["model_merging"] not in html[BOB]

@@ -24,7 +24,7 @@ def _channel(server: BotApiServer, **options: Any) -> TelegramChannel:
     settings = TelegramSettings(
         bot_token=SecretStr(server.token), base_url=server.base_url, max_retries=0, **options
     )
-    return TelegramChannel(settings, llm_configured=True)
+    return TelegramChannel(settings)
 
 
 def _item_ids(view: DigestView) -> list[str]:
@@ -33,7 +33,7 @@ def _item_ids(view: DigestView) -> list[str]:
 
 def test_abstract_html_is_escaped_in_telegram(bilingual_day: list[dict[str, Any]]) -> None:
     view = build_view(bilingual_day[:3])
-    text = "\n".join(part.text for part in render_digest(view, llm_configured=True))
+    text = "\n".join(part.text for part in render_digest(view))
     assert check_html(text) is None
     assert "&lt;script&gt;alert(" in text
     assert "&lt;font color=" in text
@@ -46,7 +46,7 @@ def test_parts_stay_under_4096_characters_and_split_only_between_items(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
     view = build_view(bilingual_day[:40])
-    parts = render_digest(view, llm_configured=True)
+    parts = render_digest(view)
     assert len(parts) > 3
     shown: list[str] = []
     for number, part in enumerate(parts, start=1):
@@ -67,9 +67,7 @@ def test_an_item_longer_than_a_message_is_cut_cleanly(
     huge = hostile_paper().model_copy(update={"title": '<&"' * 3000, "abstract": "&<" * 9000})
     first = view.sections[0].items[0].__class__(1, huge, view.sections[0].items[0].match, (), None)
     sections = (view.sections[0].__class__("model_merging", view.sections[0].topic, (first,)),)
-    (part,) = render_digest(
-        DigestView(view.profile, view.day, True, 311, sections), llm_configured=False
-    )
+    (part,) = render_digest(DigestView(view.profile, view.day, True, 311, sections))
     assert telegram_length(part.text) <= LIMIT
     assert check_html(part.text) is None
     assert "…</b>" in part.text
@@ -79,7 +77,7 @@ def test_each_item_gets_feedback_buttons_of_at_most_64_bytes_and_its_links(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
     view = build_view(bilingual_day[:5])
-    parts = render_digest(view, llm_configured=True)
+    parts = render_digest(view)
     rows = [row for part in parts for row in part.buttons]
     matches = [item.match for section in view.sections for item in section.items]
     assert len(rows) == len(matches)
@@ -102,14 +100,9 @@ def test_feedback_codec_rejects_anything_it_did_not_make() -> None:
 
 def test_language_choice_shows_only_that_language(bilingual_day: list[dict[str, Any]]) -> None:
     english = "\n".join(
-        part.text
-        for part in render_digest(
-            build_view(bilingual_day[:3], languages=["en"]), llm_configured=True
-        )
+        part.text for part in render_digest(build_view(bilingual_day[:3], languages=["en"]))
     )
-    both = "\n".join(
-        part.text for part in render_digest(build_view(bilingual_day[:3]), llm_configured=True)
-    )
+    both = "\n".join(part.text for part in render_digest(build_view(bilingual_day[:3])))
     assert "模型融合" in both and "模型融合" not in english
     assert "提出" in both and "提出" not in english
 
@@ -118,7 +111,7 @@ def test_send_posts_html_with_the_keyboard_to_the_configured_bot_api(
     bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
 ) -> None:
     channel = _channel(bot_api)
-    parts = render_digest(build_view(bilingual_day[:4]), llm_configured=True)
+    parts = render_digest(build_view(bilingual_day[:4]))
     ids = [channel.send(part, "4242") for part in parts]
     channel.close()
     received = bot_api.sent_to(4242)
@@ -151,7 +144,7 @@ def test_send_maps_bot_api_errors_to_retryable_or_final(
     retryable: bool,
 ) -> None:
     channel = _channel(bot_api)
-    (part, *_) = render_digest(build_view(bilingual_day[:1]), llm_configured=True)
+    (part, *_) = render_digest(build_view(bilingual_day[:1]))
     bot_api.fail_next(77, failure)
     with pytest.raises(ChannelError) as raised:
         channel.send(part, "77")
@@ -162,10 +155,9 @@ def test_send_maps_bot_api_errors_to_retryable_or_final(
 
 def test_a_rejected_token_is_a_config_error(bot_api: BotApiServer) -> None:
     channel = TelegramChannel(
-        TelegramSettings(bot_token=SecretStr("1:wrong"), base_url=bot_api.base_url),
-        llm_configured=False,
+        TelegramSettings(bot_token=SecretStr("1:wrong"), base_url=bot_api.base_url)
     )
-    (part, *_) = render_digest(build_view([], hostile=True), llm_configured=False)
+    (part, *_) = render_digest(build_view([], hostile=True))
     with pytest.raises(ConfigError, match="PAPERRADAR_TELEGRAM__BOT_TOKEN"):
         channel.send(part, "1")
     channel.close()

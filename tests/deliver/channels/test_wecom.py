@@ -44,14 +44,15 @@ def channel_for(
     webhook: WebhookServer, *, clock: FakeClock | None = None, **urls: str
 ) -> WeComChannel:
     settings = WeComSettings(webhooks=urls or {"lab": webhook.url()})
-    return WeComChannel(settings, llm_configured=True, clock=clock or FakeClock())
+    return WeComChannel(settings, clock=clock or FakeClock())
 
 
 def hostile_block(parts: list[str]) -> str:
-    """The hostile item's lines: from its rank line to its abs/pdf links."""
+    """The hostile item's lines: from its number to the next item."""
     text = "\n".join(parts)
-    end = text.index(f"[abs](https://arxiv.org/abs/{HOSTILE_ID})")
-    start = text.rindex("**1. ", 0, end)
+    start = text.index("**1.**")
+    end = text.find("\n**2.**", start)
+    assert f"(https://arxiv.org/abs/{HOSTILE_ID})" in text[start:end]
     return text[start:end]
 
 
@@ -59,7 +60,7 @@ def test_cjk_digest_splits_under_4096_bytes_on_item_boundaries(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
     view = build_view(bilingual_day[:40])
-    parts = render_markdown(view, llm_configured=True)
+    parts = render_markdown(view)
 
     assert len(parts) > 3
     assert all(utf8_size(part) <= MARKDOWN_MAX_BYTES for part in parts)
@@ -68,14 +69,14 @@ def test_cjk_digest_splits_under_4096_bytes_on_item_boundaries(
     assert all(len(part) < utf8_size(part) for part in parts)
     for number, part in enumerate(parts, 1):
         assert part.endswith(f"({number}/{len(parts)})</font>")
-    for row in bilingual_day[:40]:
-        holding = [part for part in parts if f"arxiv.org/abs/{row['id']})" in part]
-        assert len(holding) == 1, row["id"]
-        # The whole item, title to links, sits in that one part.
-        assert " ".join(row["title"].split()) in holding[0]
+    for item in view.items:
+        holding = [part for part in parts if f"arxiv.org/abs/{item.paper.arxiv_id})" in part]
+        assert len(holding) == 1, item.paper.arxiv_id
+        # The whole item, number to TL;DR, sits in that one part.
+        assert f"**{item.number}.**" in holding[0]
 
 
-def test_an_item_alone_over_the_limit_is_cut_on_character_boundaries(
+def test_a_pick_stays_one_compact_block_however_long_its_summary(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
     view = build_view(bilingual_day[:1], hostile=False)
@@ -86,14 +87,11 @@ def test_an_item_alone_over_the_limit_is_cut_on_character_boundaries(
     items = (replace(item, summary=summary),)
     view = replace(view, sections=(replace(view.sections[0], items=items),))
 
-    parts = render_markdown(view, llm_configured=True)
+    parts = render_markdown(view)
 
-    assert len(parts) >= 4
-    assert all(utf8_size(part) <= MARKDOWN_MAX_BYTES for part in parts)
-    rebuilt = "".join(
-        re.sub(r"\n<font color=\"comment\">\(\d+/\d+\)</font>$", "", p) for p in parts
-    )
-    assert rebuilt.count("模型融合与长上下文推理。") >= 399
+    (part,) = parts
+    assert utf8_size(part) < MARKDOWN_MAX_BYTES // 4
+    assert part.count("模型融合与长上下文推理。") < 20 and "..." in part
 
 
 def test_packing_by_bytes_never_cuts_inside_a_character() -> None:
@@ -109,7 +107,7 @@ def test_packing_by_bytes_never_cuts_inside_a_character() -> None:
 def test_hostile_title_and_summary_cannot_inject_markup_or_links(
     bilingual_day: list[dict[str, Any]],
 ) -> None:
-    parts = render_markdown(build_view(bilingual_day[:3]), llm_configured=True)
+    parts = render_markdown(build_view(bilingual_day[:3]))
     text = "\n".join(parts)
     block = hostile_block(parts)
 
@@ -118,31 +116,30 @@ def test_hostile_title_and_summary_cannot_inject_markup_or_links(
     assert "http://evil" not in text and "https://evil" not in text
     assert "<@all>" not in text and "`" not in text
     # Markup characters became their fullwidth look-alikes.
-    assert "**bold**" not in block and "\uff0a\uff0abold\uff0a\uff0a" in block
-    assert "\uff3bclick\uff3d" in block and "\uff1cscript\uff1e" in block
+    # (A Chinese reader's title is the summary's: hostile too.)
+    assert "**粗体**" not in block and "\uff0a\uff0a粗体\uff0a\uff0a" in block
+    assert "\uff3b链接\uff3d" in block and "\uff1cfont" in block
     # Newlines inside paper text are flattened, so no line of it can start a heading or quote.
     assert not any(line.startswith(("# ", "#")) for line in block.splitlines())
-    assert [line for line in block.splitlines() if line.startswith(">")] == [
-        line for line in block.splitlines() if line.startswith(("> TL;DR", "> Why"))
-    ]
+    assert len([line for line in block.splitlines() if line.startswith(">")]) == 1
 
 
 def test_languages_follow_the_recipients_view(bilingual_day: list[dict[str, Any]]) -> None:
-    english = render_markdown(build_view(bilingual_day[:2], languages=("en",)), llm_configured=True)
-    chinese = render_markdown(build_view(bilingual_day[:2], languages=("zh",)), llm_configured=True)
+    english = render_markdown(build_view(bilingual_day[:2], languages=("en",)))
+    chinese = render_markdown(build_view(bilingual_day[:2], languages=("zh",)))
 
-    assert "TL;DR (en)" in english[0] and "精选" not in english[0]
-    assert "TL;DR (en)" not in chinese[0] and "精选" in chinese[0]
+    assert "picks" in english[0] and "精选" not in english[0]
+    assert "picks" not in chinese[0] and "精选" in chinese[0]
 
 
 def test_a_view_with_no_picks_renders_one_short_part(bilingual_day: list[dict[str, Any]]) -> None:
     view = build_view(bilingual_day[:2], hostile=False)
     empty = replace(view, sections=tuple(replace(s, items=()) for s in view.sections))
 
-    parts = render_markdown(empty, llm_configured=True)
+    parts = render_markdown(empty)
 
     assert len(parts) == 1
-    assert "none matched your topics" in parts[0]
+    assert "没有超过你的阈值的" in parts[0]
 
 
 def test_send_posts_each_part_as_markdown_to_the_groups_webhook(
@@ -227,9 +224,7 @@ def test_a_group_without_a_webhook_waits_for_one(wecom_webhook: WebhookServer) -
 
 def test_an_unreachable_webhook_is_retryable_and_keeps_the_key_out_of_the_error() -> None:
     url = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=secret-bot-key"
-    channel = WeComChannel(
-        WeComSettings(webhooks={"lab": url}, timeout_seconds=2), llm_configured=True
-    )
+    channel = WeComChannel(WeComSettings(webhooks={"lab": url}, timeout_seconds=2))
     (message,) = channel.render(build_view([]), "lab")
 
     with pytest.raises(ChannelError) as caught:
@@ -285,8 +280,6 @@ def test_profile_topics_without_chinese_titles_render(bilingual_day: list[dict[s
     topic = view.sections[0].topic.model_copy(update={"title_zh": None})
     profile = Profile(name="x", topics={"model_merging": topic})
     section = replace(view.sections[0], topic=topic)
-    parts = render_markdown(
-        replace(view, profile=profile, sections=(section,)), llm_configured=True
-    )
+    parts = render_markdown(replace(view, profile=profile, sections=(section,)))
 
-    assert "### Model merging (1)" in parts[0]
+    assert "### Model merging（1）" in parts[0]

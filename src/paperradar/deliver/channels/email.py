@@ -13,10 +13,10 @@ from email.utils import formatdate, parseaddr
 from typing import Self
 
 from paperradar.compose.digests import DigestView
+from paperradar.compose.reading import Reading
 from paperradar.compose.rendering import render_template
 from paperradar.deliver.channels.protocol import Message
 from paperradar.errors import ChannelError, ConfigError, PaperRadarError
-from paperradar.readers.topics import subscription_id_of
 from paperradar.readers.unsubscribe import Scope, unsubscribe_url
 from paperradar.settings import EmailSettings, Settings
 
@@ -38,21 +38,11 @@ def message_id(view: DigestView, recipient: str, *, part: int, domain: str) -> s
 
 
 def subject_line(view: DigestView) -> str:
-    """Return the subject: profile, day and pick count, in the recipient's languages."""
-    picks = view.pick_count
-    counts = []
-    if "zh" in view.profile.languages:
-        counts.append(f"精选 {picks} 篇")
-    if "en" in view.profile.languages:
-        counts.append(f"{picks} pick{'s' if picks != 1 else ''}")
-    # A subscriber's own topics live in a profile named after the subscription: not a title.
-    name = "your topics" if subscription_id_of(view.profile.name) is not None else view.profile.name
-    return f"PaperRadar · {name} · {view.day.isoformat()} · {' / '.join(counts)}"
+    """Return the subject in the reader's language: the day, the pick count and the top pick."""
+    return Reading.of(view).subject()
 
 
-def render_email(
-    view: DigestView, recipient: str, *, settings: EmailSettings, llm_configured: bool
-) -> Message:
+def render_email(view: DigestView, recipient: str, *, settings: EmailSettings) -> Message:
     """Render one recipient's digest as a text + HTML newsletter with List-Unsubscribe headers."""
     sender, base_url, secret = (
         settings.sender,
@@ -63,8 +53,8 @@ def render_email(
         raise ConfigError("email.sender, unsubscribe_base_url and unsubscribe_secret must be set")
     link = unsubscribe_url(base_url, secret, Scope(channel="email", recipient=recipient))
     extra = {"recipient": recipient, "unsubscribe_url": link}
-    text = render_template("email.txt.j2", view, llm_configured=llm_configured, **extra)
-    html = render_template("email.html.j2", view, llm_configured=llm_configured, **extra)
+    text = render_template("email.txt.j2", view, **extra)
+    html = render_template("email.html.j2", view, **extra)
     domain = sender_domain(sender)
     headers = {
         "Message-ID": message_id(view, recipient, part=1, domain=domain),
@@ -152,29 +142,24 @@ class EmailChannel:
     name = "email"
     part_interval = 0.0
 
-    def __init__(self, settings: EmailSettings, *, llm_configured: bool) -> None:
+    def __init__(self, settings: EmailSettings) -> None:
         # EmailSettings refuses a half-configured section; this only tells mypy.
         if settings.host is None or settings.sender is None:
             raise ConfigError("email.host and email.sender must be set (PAPERRADAR_EMAIL__HOST)")
         self.settings = settings
         self._host = settings.host
         self._sender = settings.sender
-        self._llm_configured = llm_configured
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self | None:
         """Build the channel when `email.host` is set (the section checks the rest)."""
         if not settings.email.enabled:
             return None
-        return cls(settings.email, llm_configured=settings.llm.enabled)
+        return cls(settings.email)
 
     def render(self, digest: DigestView, recipient: str) -> list[Message]:
         """Render the recipient's newsletter: one message, text and HTML."""
-        return [
-            render_email(
-                digest, recipient, settings=self.settings, llm_configured=self._llm_configured
-            )
-        ]
+        return [render_email(digest, recipient, settings=self.settings)]
 
     def _tls_context(self) -> ssl.SSLContext:
         cafile = str(self.settings.tls_ca_file) if self.settings.tls_ca_file else None

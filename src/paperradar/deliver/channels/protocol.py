@@ -40,6 +40,8 @@ class Message:
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     path: str | None = None
+    # A part after the first arrives without a notification, so one digest rings once.
+    silent: bool = False
 
 
 @cache

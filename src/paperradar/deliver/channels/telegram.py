@@ -23,12 +23,12 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from paperradar.compose.digests import DigestView, ItemView
+from paperradar.compose.digests import DigestView, ItemView, TopicSection
+from paperradar.compose.reading import Reading
 from paperradar.compose.rendering import digest_environment, strip_control_characters
 from paperradar.deliver.channels.protocol import Button, Message
 from paperradar.errors import ChannelError, ConfigError
 from paperradar.readers import feedback
-from paperradar.readers.topics import subscription_id_of
 from paperradar.settings import Settings, TelegramSettings
 from paperradar.text import cut
 
@@ -48,17 +48,18 @@ class Clip:
     authors: int
     reason: int
     tldr: int
-    why: int
     abstract: int
 
 
 # Tried in order until an item fits one message. Escaping can grow a character to six
 # (`"` → `&quot;`), and the last level stays under the limit even then.
 CLIPS = (
-    Clip(title=600, title_zh=300, authors=400, reason=300, tldr=600, why=400, abstract=700),
-    Clip(title=300, title_zh=150, authors=150, reason=150, tldr=200, why=150, abstract=200),
-    Clip(title=200, title_zh=0, authors=0, reason=0, tldr=0, why=0, abstract=0),
+    Clip(title=300, title_zh=200, authors=300, reason=300, tldr=500, abstract=800),
+    Clip(title=200, title_zh=120, authors=150, reason=150, tldr=250, abstract=400),
+    Clip(title=200, title_zh=0, authors=0, reason=0, tldr=0, abstract=0),
 )
+# A contents line shows this much of a title.
+CONTENTS_TITLE = 60
 
 
 def telegram_length(text: str) -> int:
@@ -73,78 +74,93 @@ def _template() -> TemplateModule:
     return environment.get_template("telegram.html.j2").module
 
 
-def _macro(name: str, *args: object) -> str:
-    """Render one macro of the Telegram template (a block of HTML)."""
-    macro: Callable[..., object] = getattr(_template(), name)
-    return str(macro(*args))
+def _macro(reading: Reading, name: str, *args: object) -> str:
+    """Render one macro of the Telegram template (a block of HTML) for one reading."""
+    module = _template()
+    macro: Callable[..., object] = getattr(module, name)
+    return str(macro(reading, *args))
 
 
-def _note(item: ItemView, llm_configured: bool) -> str:
-    if item.summary is None:
-        return "no summary yet" if llm_configured else "no summary (LLM not configured)"
-    return "summary failed; it is retried on the next run"
-
-
-def item_block(item: ItemView, *, languages: Sequence[str], llm_configured: bool) -> str:
+def item_block(reading: Reading, item: ItemView) -> str:
     """Render one item, shortened until it fits in one message on its own."""
-    note = _note(item, llm_configured)
     for clip in CLIPS:
-        block = _macro("item", item, "zh" in languages, "en" in languages, note, clip)
+        block = _macro(reading, "item", item, clip)
         if telegram_length(block) <= LIMIT - MARKER_ROOM:
             break
     return block
 
 
-def item_buttons(item: ItemView) -> tuple[Button, ...]:
-    """The row under an item: 👍 / 👎 (feedback on its match) and its abs and pdf links."""
+def item_buttons(reading: Reading, item: ItemView) -> tuple[Button, ...]:
+    """The row under an item: 👍 / 👎 naming its number in the digest, then abs and pdf links."""
     match_id = item.match.id or 0
+    t = reading.t
     return (
-        Button(f"{item.rank} 👍", callback_data=feedback.encode(match_id, feedback.UP)),
-        Button(f"{item.rank} 👎", callback_data=feedback.encode(match_id, feedback.DOWN)),
+        Button(t("digest.vote_up", number=item.number), feedback.encode(match_id, feedback.UP)),
+        Button(t("digest.vote_down", number=item.number), feedback.encode(match_id, feedback.DOWN)),
         Button("abs", url=ABS_URL.format(item.paper.arxiv_id)),
         Button("pdf", url=PDF_URL.format(item.paper.arxiv_id)),
     )
 
 
-def _blocks(view: DigestView, llm_configured: bool) -> list[tuple[str, tuple[Button, ...] | None]]:
-    """The digest as blocks: the header, then each item (a section's title rides on its first)."""
-    languages = view.profile.languages
-    owner = subscription_id_of(view.profile.name)
-    name = "your topics" if owner is not None else view.profile.name
-    blocks: list[tuple[str, tuple[Button, ...] | None]] = [
-        (_macro("header", view, name, "zh" in languages), None)
-    ]
+@dataclass(frozen=True)
+class Block:
+    """A piece of a message: HTML, buttons, its section, and whether it opens with the heading."""
+
+    text: str
+    buttons: tuple[Button, ...] | None = None
+    section: TopicSection | None = None
+    heading: bool = False
+
+
+def _blocks(reading: Reading) -> list[Block]:
+    """The digest as blocks: header, contents, then each item (a heading rides on its first)."""
+    view = reading.view
+    blocks = [Block(_macro(reading, "header"))]
     if not view.announced:
         return blocks
+    if view.pick_count:
+        blocks.append(Block(_macro(reading, "contents", CONTENTS_TITLE)))
     for section in view.sections:
-        title = _macro("section_title", section, "zh" in languages)
+        heading = _macro(reading, "section_title", section, False)
         if not section.items:
-            blocks.append((title, None))
+            blocks.append(Block(heading, None, section, heading=True))
         for index, item in enumerate(section.items):
-            text = item_block(item, languages=languages, llm_configured=llm_configured)
-            if index == 0 and telegram_length(f"{title}\n{text}") <= LIMIT - MARKER_ROOM:
-                text = f"{title}\n{text}"
-            elif index == 0:
-                blocks.append((title, None))
-            blocks.append((text, item_buttons(item)))
+            text = item_block(reading, item)
+            if index == 0 and telegram_length(f"{heading}\n{text}") <= LIMIT - MARKER_ROOM:
+                text, opens = f"{heading}\n{text}", True
+            else:
+                opens = False
+                if index == 0:
+                    blocks.append(Block(heading, None, section, heading=True))
+            blocks.append(Block(text, item_buttons(reading, item), section, heading=opens))
     return blocks
 
 
-def render_digest(view: DigestView, *, llm_configured: bool) -> list[Message]:
-    """Render a digest as messages of at most 4096 characters, split only between blocks."""
+def render_digest(view: DigestView) -> list[Message]:
+    """Render a digest as messages of at most 4096 characters, split only between blocks.
+
+    A message that opens in the middle of a topic repeats its heading, marked as continued.
+    """
+    reading = Reading.of(view)
     parts: list[tuple[list[str], list[tuple[Button, ...]]]] = []
-    for text, buttons in _blocks(view, llm_configured):
-        if parts and telegram_length("\n\n".join([*parts[-1][0], text])) <= LIMIT - MARKER_ROOM:
-            parts[-1][0].append(text)
+    for block in _blocks(reading):
+        fits = parts and (
+            telegram_length("\n\n".join([*parts[-1][0], block.text])) <= LIMIT - MARKER_ROOM
+        )
+        if fits:
+            parts[-1][0].append(block.text)
+        elif block.section is not None and not block.heading:
+            heading = _macro(reading, "section_title", block.section, True)
+            parts.append(([f"{heading}\n{block.text}"], []))
         else:
-            parts.append(([text], []))
-        if buttons:
-            parts[-1][1].append(buttons)
+            parts.append(([block.text], []))
+        if block.buttons:
+            parts[-1][1].append(block.buttons)
     messages = []
     for number, (texts, rows) in enumerate(parts, start=1):
         marker = f"<i>({number}/{len(parts)})</i>\n" if len(parts) > 1 else ""
         body = marker + "\n\n".join(texts)
-        messages.append(Message(text=body, format="html", buttons=tuple(rows)))
+        messages.append(Message(text=body, format="html", buttons=tuple(rows), silent=number > 1))
     return messages
 
 
@@ -212,9 +228,8 @@ class TelegramChannel:
 
     name = "telegram"
 
-    def __init__(self, settings: TelegramSettings, *, llm_configured: bool) -> None:
+    def __init__(self, settings: TelegramSettings) -> None:
         self.settings = settings
-        self.llm_configured = llm_configured
         self.part_interval = settings.chat_interval_seconds
         self._runner: asyncio.Runner | None = None
         self._bot: ExtBot[Any] | None = None
@@ -224,11 +239,11 @@ class TelegramChannel:
         """Build the channel when a bot token is configured."""
         if not settings.telegram.enabled:
             return None
-        return cls(settings.telegram, llm_configured=settings.llm.enabled)
+        return cls(settings.telegram)
 
     def render(self, digest: DigestView, recipient: str) -> list[Message]:
         """Render the digest as HTML parts with feedback and link buttons under each item."""
-        return render_digest(digest, llm_configured=self.llm_configured)
+        return render_digest(digest)
 
     def send(self, message: Message, recipient: str) -> str:
         """Send one part to a chat; return Telegram's message id."""
@@ -268,5 +283,6 @@ class TelegramChannel:
             parse_mode=ParseMode.HTML,
             reply_markup=reply_markup(message.buttons),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            disable_notification=message.silent,
         )
         return str(sent.message_id)

@@ -69,12 +69,10 @@ def _environment() -> Environment:
     return digest_environment(autoescape=False, finalize=neutralise_markdown)
 
 
-def render_markdown(
-    view: DigestView, *, llm_configured: bool, max_bytes: int = MARKDOWN_MAX_BYTES
-) -> list[str]:
+def render_markdown(view: DigestView, *, max_bytes: int = MARKDOWN_MAX_BYTES) -> list[str]:
     """Render a digest as WeCom markdown parts of at most `max_bytes` bytes, split on items."""
     template = _environment().get_template("wecom.md.j2")
-    module = template.make_module(template_variables(view, llm_configured=llm_configured))
+    module = template.make_module(template_variables(view))
 
     def block(macro: str, *arguments: object) -> str:
         return str(getattr(module, macro)(*arguments))
@@ -178,11 +176,8 @@ class WeComChannel:
     # Each bot's own limiter paces its group.
     part_interval = 0.0
 
-    def __init__(
-        self, settings: WeComSettings, *, llm_configured: bool, clock: Clock | None = None
-    ) -> None:
+    def __init__(self, settings: WeComSettings, *, clock: Clock | None = None) -> None:
         self._webhooks = {name: url.get_secret_value() for name, url in settings.webhooks.items()}
-        self._llm_configured = llm_configured
         clock = clock or SystemClock()
         # WeCom limits each bot (each webhook) separately.
         self._limiters = {
@@ -195,11 +190,11 @@ class WeComChannel:
         """Build the channel when `wecom.webhooks` names at least one group."""
         if not settings.wecom.enabled:
             return None
-        return cls(settings.wecom, llm_configured=settings.llm.enabled)
+        return cls(settings.wecom)
 
     def render(self, digest: DigestView, recipient: str) -> list[Message]:
         """Render the digest as markdown parts under WeCom's byte limit."""
-        parts = render_markdown(digest, llm_configured=self._llm_configured)
+        parts = render_markdown(digest)
         return [Message(text=part, format="markdown") for part in parts]
 
     def send(self, message: Message, recipient: str) -> str:
