@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from paperradar.compose.updates import UpdateView, record_updates, stored_updates, update_view
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.picks import best_first, day_matches, select_picks
 from paperradar.reports import StageReport
@@ -30,6 +31,12 @@ class ItemView:
     also: tuple[Match, ...]
     summary: Summary | None
 
+    @property
+    def affiliations(self) -> tuple[str, ...]:
+        """The paper's institutions, once each in author order (as every source stores them);
+        empty when no source stated them."""
+        return tuple(self.paper.affiliations)
+
 
 @dataclass(frozen=True)
 class TopicSection:
@@ -49,6 +56,8 @@ class DigestView:
     announced: bool
     candidates: int
     sections: tuple[TopicSection, ...]
+    # New versions of papers an earlier digest of the profile showed (compose/updates.py).
+    updates: tuple[UpdateView, ...] = ()
 
     @property
     def pick_count(self) -> int:
@@ -81,6 +90,7 @@ def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest |
                 match_id=row_id(pick.match),
             )
         )
+    record_updates(session, digest)
     return digest
 
 
@@ -118,7 +128,8 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
     by_paper: dict[str, list[Match]] = {}
     for match in matches:
         by_paper.setdefault(match.paper_id, []).append(match)
-    summaries = _latest_summaries(session, list(papers.values()))
+    updated = stored_updates(session, row_id(digest))
+    summaries = _latest_summaries(session, [*papers.values(), *(paper for _, paper in updated)])
     sections = []
     for key, topic in profile.topics.items():
         topic_items = sorted((item for item in items if item.topic == key), key=lambda i: i.rank)
@@ -137,7 +148,8 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
                 ItemView(item.rank, papers[item.paper_id], own, also, summaries.get(item.paper_id))
             )
         sections.append(TopicSection(key, topic, tuple(views)))
-    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections))
+    updates = tuple(update_view(row, p, summaries.get(p.arxiv_id)) for row, p in updated)
+    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections), updates)
 
 
 def run(engine: Engine, day: date, *, profiles: Sequence[Profile]) -> StageReport:
