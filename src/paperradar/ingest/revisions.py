@@ -24,15 +24,14 @@ def _shown(session: Session, ids: list[str]) -> set[str]:
 
 def keep_replaced(
     session: Session, papers: Mapping[str, Paper], announcements: Iterable[Announcement], day: date
-) -> int:
+) -> None:
     """Add a PaperRevision of each shown paper an announcement of `day` brings a newer version
-    of, before the upsert overwrites its text; return how many were kept."""
+    of, before the upsert overwrites its text."""
     newest: dict[str, int] = {}
     for announcement in announcements:
         paper = papers.get(announcement.arxiv_id)
         if paper is not None and announcement.version > paper.version:
             newest[paper.arxiv_id] = max(announcement.version, newest.get(paper.arxiv_id, 0))
-    kept = 0
     for arxiv_id in sorted(_shown(session, list(newest))):
         paper = papers[arxiv_id]
         session.add(
@@ -45,5 +44,3 @@ def keep_replaced(
                 day=day,
             )
         )
-        kept += 1
-    return kept
