@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from paperradar.compose.updates import UpdateView, record_updates, stored_updates, update_view
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.picks import best_first, day_matches, select_picks
 from paperradar.rank.reasons import MatchReason
@@ -33,6 +34,12 @@ class ItemView:
     # The item's place in the whole digest (1, 2, … across topics): what a vote button names.
     number: int = 0
 
+    @property
+    def affiliations(self) -> tuple[str, ...]:
+        """The paper's institutions, once each in author order (as every source stores them);
+        empty when no source stated them."""
+        return tuple(self.paper.affiliations)
+
 
 @dataclass(frozen=True)
 class TopicSection:
@@ -54,6 +61,8 @@ class DigestView:
     sections: tuple[TopicSection, ...]
     # Titles of the papers the items' reasons name (seed papers, papers readers liked).
     titles: Mapping[str, str] = field(default_factory=dict)
+    # New versions of papers an earlier digest of the profile showed (compose/updates.py).
+    updates: tuple[UpdateView, ...] = ()
 
     @property
     def pick_count(self) -> int:
@@ -100,6 +109,7 @@ def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest |
                 match_id=row_id(pick.match),
             )
         )
+    record_updates(session, digest)
     return digest
 
 
@@ -137,7 +147,8 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
     by_paper: dict[str, list[Match]] = {}
     for match in matches:
         by_paper.setdefault(match.paper_id, []).append(match)
-    summaries = _latest_summaries(session, list(papers.values()))
+    updated = stored_updates(session, row_id(digest))
+    summaries = _latest_summaries(session, [*papers.values(), *(paper for _, paper in updated)])
     sections = []
     number = 0
     for key, topic in profile.topics.items():
@@ -166,7 +177,10 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
             )
         sections.append(TopicSection(key, topic, tuple(views)))
     titles = _named_titles(session, [s.items for s in sections])
-    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections), titles)
+    updates = tuple(update_view(row, p, summaries.get(p.arxiv_id)) for row, p in updated)
+    return DigestView(
+        profile, day, digest.announced, digest.candidates, tuple(sections), titles, updates
+    )
 
 
 def _named_titles(session: Session, items: Iterable[Iterable[ItemView]]) -> dict[str, str]:

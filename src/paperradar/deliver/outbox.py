@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from tqdm import tqdm
 
 from paperradar.compose.digests import DigestView, view_digest
+from paperradar.compose.updates import for_topics
 from paperradar.deliver import claims
 from paperradar.deliver.channels import Message
 from paperradar.deliver.channels.protocol import Channel
@@ -94,7 +95,9 @@ def view_for(view: DigestView, subscription: Subscription) -> DigestView:
         sections.append(replace(section, items=tuple(items[: subscription.max_items or None])))
     languages = languages_of(subscription, view.profile.languages)
     profile = view.profile.model_copy(update={"languages": languages})
-    return replace(view, profile=profile, sections=tuple(sections)).renumbered()
+    updates = view.updates if own else for_topics(view.updates, subscription.topics)
+    narrowed = replace(view, profile=profile, sections=tuple(sections), updates=updates)
+    return narrowed.renumbered()
 
 
 def due_at(day: date, subscription: Subscription, schedule: ScheduleSettings) -> datetime:

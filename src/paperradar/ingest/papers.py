@@ -11,6 +11,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from paperradar.ingest.announcement import Announcement
+from paperradar.ingest.revisions import keep_replaced
 from paperradar.reports import StageReport
 from paperradar.store.records import FeedDay, Paper, utc_now
 from paperradar.store.states import AnnounceType, DayStatus
@@ -100,6 +101,8 @@ def _upsert(
 ) -> StoredCounts:
     announcements = list(announcements)
     papers = stored_papers(session, (a.arxiv_id for a in announcements))
+    if day is not None:
+        keep_replaced(session, papers, announcements, day)
     inserted = updated = 0
     for announcement in announcements:
         paper = papers.get(announcement.arxiv_id)
@@ -120,8 +123,9 @@ def store_announcements(
     """Upsert one day's announcements; new/cross papers seen for the first time are its candidates.
 
     A paper announced on an earlier day is not a candidate again; replace/replace-cross update
-    the stored paper in place (a newer version's text, `last_announced_on`), and an unknown
-    replaced paper is stored as known but not a candidate.
+    the stored paper in place (a newer version's text, `last_announced_on`; the text a digest
+    showed is kept as a PaperRevision), and an unknown replaced paper is stored as known but not
+    a candidate.
     """
     return _upsert(session, announcements, day)
 

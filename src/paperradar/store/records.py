@@ -167,6 +167,47 @@ class DigestItem(SQLModel, table=True):
     match_id: int = Field(foreign_key="match.id")
 
 
+class PaperRevision(SQLModel, table=True):
+    """A replaced version's title and abstract, kept when a digest had shown the paper: what the
+    reader was sent, for the update that lists the new version."""
+
+    __table_args__ = (UniqueConstraint("paper_id", "new_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=64)
+    old_version: int
+    new_version: int
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    abstract: str = Field(sa_column=Column(Text, nullable=False))
+    # The announcement day of the replacement.
+    day: date = Field(index=True)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class DigestUpdate(SQLModel, table=True):
+    """A new version of a paper an earlier digest of the same profile showed, listed in this one;
+    what changed is computed once, when the digest is composed."""
+
+    __table_args__ = (UniqueConstraint("digest_id", "paper_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: int = Field(foreign_key="digest.id", index=True)
+    paper_id: str = Field(foreign_key="paper.arxiv_id", max_length=64)
+    old_version: int
+    new_version: int
+    # The day of the first digest that showed the paper, and the topics it was picked under.
+    first_sent_on: date
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The title the reader was sent, when the new version changed it.
+    old_title: str | None = Field(default=None, sa_column=Column(Text))
+    abstract_changed: bool = False
+    words_added: int = 0
+    words_removed: int = 0
+    sentences_added: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sentences_revised: int = 0
+    sentences_removed: int = 0
+
+
 class Delivery(SQLModel, table=True):
     """The outbox: one digest for one recipient of one channel, sent part by part."""
 
