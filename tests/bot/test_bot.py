@@ -1,34 +1,34 @@
 """The interactive bot end to end: real PTB Application, real updates, a loopback Bot API."""
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 from support.bot_api import BotApiServer, Chat, Failure, check_html, running_bot
 from support.openai_api import ChatServer, json_completion
-from support.outbox import seed_digest, telegram_context, telegram_settings
 from support.views import HOSTILE_ID, TOPICS
 
 from bot import actions, views
 from bot.__main__ import build_application
 from paperradar.app import App
-from paperradar.embed.embeddings import Embedder, embed_missing
+from paperradar.embed.embeddings import embed_missing
 from paperradar.errors import ConfigError
 from paperradar.i18n import words
 from paperradar.llm.client import LLMClient
-from paperradar.profiles.profile import Profile
 from paperradar.readers import feedback
-from paperradar.settings import LLMSettings, Settings, TelegramSettings
+from paperradar.settings import LLMSettings, TelegramSettings
 from paperradar.store.db import session_scope
 from paperradar.store.records import CustomTopic, Feedback, Paper, Subscription
 from paperradar.store.states import DigestLanguage
 
-PROFILE = Profile(name="default", topics=dict(TOPICS))
-ALICE, BOB, ADMIN, GROUP = 1001, 1002, 9000, -100500
+ALICE, BOB, GROUP = 1001, 1002, -100500
+
+
+@pytest.fixture
+def admin_id(bot_context: App) -> int:
+    return bot_context.settings.telegram.admin_user_ids[0]
 
 
 def _subscription(engine: Engine, chat_id: int) -> Subscription:
@@ -43,26 +43,6 @@ def _own_topics(engine: Engine, chat_id: int) -> list[CustomTopic]:
     with session_scope(engine) as session:
         query = select(CustomTopic).where(CustomTopic.profile == profile)
         return list(session.exec(query.order_by(col(CustomTopic.id))).all())
-
-
-@pytest.fixture
-def bot_context(
-    settings: Settings,
-    engine: Engine,
-    embedder: Embedder,
-    bot_api: BotApiServer,
-    bilingual_day: list[dict[str, Any]],
-) -> App:
-    seed_digest(engine, PROFILE, bilingual_day[:6], hostile=True)
-    return telegram_context(
-        telegram_settings(settings, bot_api, admin_user_ids=[ADMIN]), engine, embedder, [PROFILE]
-    )
-
-
-@pytest.fixture
-def running(bot_context: App) -> Iterator[App]:
-    with running_bot(bot_context):
-        yield bot_context
 
 
 def test_start_registers_the_chat_for_every_shared_topic_and_greets_in_its_language(
@@ -84,13 +64,13 @@ def test_the_bot_will_not_start_without_a_token(bot_context: App) -> None:
 
 
 def test_help_unknown_commands_and_bad_arguments_get_a_short_line_never_a_traceback(
-    running: App, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer, admin_id: int
 ) -> None:
     chat = Chat(bot_api, ALICE)
     chat.ask("/start")
     assert "/topic add" in chat.ask("/help")
     assert "/broadcast" not in chat.ask("/help")
-    assert "/broadcast" in Chat(bot_api, ALICE, user_id=ADMIN).ask("/help")
+    assert "/broadcast" in Chat(bot_api, ALICE, user_id=admin_id).ask("/help")
     assert "don't know that one" in chat.ask("/frobnicate now")
     replies = [
         chat.ask("/topic dance"),
@@ -159,7 +139,11 @@ def test_a_chinese_topic_without_an_llm_is_kept_in_its_words_and_the_reader_told
     assert "<code>topic</code>" in reply and "掩码扩散、离散扩散" in reply
     assert "大语言模型（LLM）" in reply and "PAPERRADAR" not in reply
     (row,) = _own_topics(running.engine, ALICE)
-    assert (row.title, row.title_en, row.keywords) == ("扩散语言模型", None, ["掩码扩散", "离散扩散"])
+    assert (row.title, row.title_en, row.keywords) == (
+        "扩散语言模型",
+        None,
+        ["掩码扩散", "离散扩散"],
+    )
     own = actions.chat_state(running, str(ALICE)).own
     assert own is not None
     topic = own.topics["topic"]
@@ -297,13 +281,15 @@ def test_settings_are_shown_changed_and_checked(running: App, bot_api: BotApiSer
     )
 
 
-def test_admin_commands_check_the_allow_list(running: App, bot_api: BotApiServer) -> None:
+def test_admin_commands_check_the_allow_list(
+    running: App, bot_api: BotApiServer, admin_id: int
+) -> None:
     alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
     alice.ask("/start")
     bob.ask("/start")
     assert "Only admins" in alice.ask("/broadcast hello")
     assert "Only admins" in alice.ask("/shared add Agents: LLM agents that use tools")
-    admin = Chat(bot_api, ALICE, user_id=ADMIN)
+    admin = Chat(bot_api, ALICE, user_id=admin_id)
     added = admin.ask("/shared add Tool use: LLM agents that call tools and APIs")
     assert "<code>tool_use</code>" in added
     assert "<code>tool_use</code>" in bob.ask("/topic list")
@@ -372,9 +358,9 @@ def test_an_over_long_search_is_refused_and_an_echoed_query_is_cut(
 
 
 def test_an_own_topic_never_takes_the_key_of_a_shared_topic(
-    running: App, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer, admin_id: int
 ) -> None:
-    alice, admin = Chat(bot_api, ALICE), Chat(bot_api, ALICE, user_id=ADMIN)
+    alice, admin = Chat(bot_api, ALICE), Chat(bot_api, ALICE, user_id=admin_id)
     alice.ask("/start")
     assert "<code>model_merging_2</code>" in alice.ask("/topic add Model merging: my own take")
     assert "<code>tool_use</code>" in alice.ask("/topic add Tool use: agents that call tools")
