@@ -94,7 +94,8 @@ def greeting(t: Words, state: ChatState, *, is_new: bool) -> str:
     return "\n".join(
         [
             t("bot.start.hello"),
-            f"{status} {t('bot.start.next')}",
+            status,
+            t("bot.start.next"),
             t("bot.start.language", language=language),
         ]
     )
@@ -117,8 +118,8 @@ def _paper_link(paper: Paper) -> str:
     return f'<a href="{escape_attribute(url)}">{escape(paper.arxiv_id)}</a>'
 
 
-def _topic_line(key: str, title: str, mark: str = "") -> str:
-    return f"{mark}<code>{escape(key)}</code>: {echo(title)}"
+def _topic_line(t: Words, key: str, title: str, mark: str = "") -> str:
+    return mark + t("bot.topic.line", key=f"<code>{escape(key)}</code>", title=echo(title))
 
 
 def topic_list(t: Words, state: ChatState) -> str:
@@ -126,13 +127,13 @@ def topic_list(t: Words, state: ChatState) -> str:
     lines = [t("bot.topics.shared")]
     for key, topic in state.shared.topics.items():
         mark = "✓ " if key in state.subscription.topics else "· "
-        lines.append(_topic_line(key, _title(t, topic), mark))
+        lines.append(_topic_line(t, key, _title(t, topic), mark))
     lines.append(t("bot.topics.own"))
     if state.own is None:
         lines.append(t("bot.topics.own_none"))
     else:
         for key, own in state.own.topics.items():
-            line = _topic_line(key, _title(t, own), "· ")
+            line = _topic_line(t, key, _title(t, own), "· ")
             # Keys chosen before they kept clear of the shared ones: say which one /topic means.
             clash = t("bot.topics.own_clash") if key in state.shared.topics else ""
             lines.append(line + clash)
@@ -142,7 +143,7 @@ def topic_list(t: Words, state: ChatState) -> str:
 def topic_added(t: Words, added: AddedTopic) -> str:
     """Confirm a new topic: the English it is matched in, or what matching it untranslated means."""
     row = added.row
-    lines = [t("bot.topic.added", topic=_topic_line(row.key, row.title))]
+    lines = [t("bot.topic.added", topic=_topic_line(t, row.key, row.title))]
     if row.description_en:
         english = f"{row.title_en or ''}: {row.description_en}"
         lines.append(t("bot.topic.matched_in_english", english=echo(english)))
@@ -176,9 +177,15 @@ def topic_details(t: Words, details: TopicDetails) -> str:
 def settings_text(t: Words, state: ChatState, schedule: ScheduleSettings) -> str:
     """Show a chat's delivery settings with the real values the defaults stand for."""
     subscription, topics = state.subscription, list(state.shared.topics.values())
-    minimum, cap = subscription.min_percent, subscription.max_items
-    default_minimum = _span([topic.min_percent for topic in topics], "%")
-    default_cap = _span([topic.max_picks for topic in topics], "")
+    minimum = _span([topic.min_percent for topic in topics])
+    cap = _span([topic.max_picks for topic in topics])
+    if subscription.min_percent is None:
+        minimum = t("bot.settings.each_topic", value=f"{minimum}%")
+    else:
+        minimum = f"{subscription.min_percent}%"
+    cap = t("bot.settings.papers", value=subscription.max_items or cap)
+    if subscription.max_items is None:
+        cap = t("bot.settings.each_topic", value=cap)
     time = subscription.delivery_time or t("bot.settings.default", value=schedule.delivery_time)
     zone = subscription.timezone or t("bot.settings.default", value=schedule.delivery_timezone)
     language = _language_name(t, subscription.language, state.shared.languages)
@@ -186,18 +193,8 @@ def settings_text(t: Words, state: ChatState, schedule: ScheduleSettings) -> str
         [
             t("bot.settings.title"),
             t("bot.settings.language", value=language),
-            t(
-                "bot.settings.minimum",
-                value=f"{minimum}%"
-                if minimum is not None
-                else t("bot.settings.each_topic", value=default_minimum),
-            ),
-            t(
-                "bot.settings.cap",
-                value=t("bot.settings.picks", count=cap)
-                if cap
-                else t("bot.settings.each_topic", value=default_cap),
-            ),
+            t("bot.settings.minimum", value=minimum),
+            t("bot.settings.cap", value=cap),
             t("bot.settings.time", value=escape(time)),
             t("bot.settings.zone", value=escape(zone)),
             t("bot.settings.change"),
@@ -205,12 +202,12 @@ def settings_text(t: Words, state: ChatState, schedule: ScheduleSettings) -> str
     )
 
 
-def _span(values: Sequence[int], unit: str) -> str:
-    """`40%`, or `40-60%` when the topics differ (`—` when there are none)."""
+def _span(values: Sequence[int]) -> str:
+    """`40`, or `40-60` when the topics differ (`—` when there are none)."""
     if not values:
         return "—"
     low, high = min(values), max(values)
-    return f"{low}{unit}" if low == high else f"{low}-{high}{unit}"
+    return f"{low}" if low == high else f"{low}-{high}"
 
 
 def search_results(t: Words, query: str, hits: Sequence[SearchHit]) -> str:
