@@ -19,14 +19,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import failures, handlers, topic_actions
 from paperradar.app import App, build_app
 from paperradar.errors import ConfigError, PaperRadarError
 from paperradar.readers.feedback import CALLBACK_PATTERN
 from paperradar.service.console import configure_logging
 from paperradar.settings import load_settings
 
-QUIET_RATE_LIMITS = handlers.QuietRateLimits()
+logger = logging.getLogger(__name__)
+QUIET_RATE_LIMITS = failures.QuietRateLimits()
 NO_TOKEN = "the bot needs a token: set PAPERRADAR_TELEGRAM__BOT_TOKEN (from @BotFather)"
 COMMANDS = {
     "start": handlers.start,
@@ -71,9 +72,9 @@ def build_application(app: App) -> Application:  # type: ignore[type-arg]
     application.add_handler(
         MessageHandler(private_text & filters.UpdateType.MESSAGE, handlers.plain_text)
     )
-    application.add_error_handler(handlers.error_handler)
+    application.add_error_handler(failures.error_handler)
     # Adding the same filter again is a no-op, so building twice logs once.
-    logging.getLogger(handlers.RATE_LIMITER_LOGGER).addFilter(QUIET_RATE_LIMITS)
+    logging.getLogger(failures.RATE_LIMITER_LOGGER).addFilter(QUIET_RATE_LIMITS)
     return application
 
 
@@ -90,13 +91,23 @@ async def _poll_until(application: Application, stop: threading.Event, timeout: 
         await application.stop()
 
 
+def translate_waiting(app: App) -> None:
+    """Translate the topics kept in their own words, now that an LLM may be configured."""
+    try:
+        topic_actions.translate_waiting(app)
+    except PaperRadarError as error:
+        logger.warning("topics waiting for a translation stay as they are: %s", error)
+
+
 def serve_until(app: App, stop: threading.Event, *, poll_timeout: float = 10.0) -> None:
     """Answer updates in this thread until `stop` is set (`paperradar serve` runs it in a thread).
 
     Args:
         poll_timeout: seconds each getUpdates long poll waits; stopping waits for the one open.
     """
-    asyncio.run(_poll_until(build_application(app), stop, poll_timeout))
+    application = build_application(app)
+    translate_waiting(app)
+    asyncio.run(_poll_until(application, stop, poll_timeout))
 
 
 @click.command()
@@ -112,9 +123,11 @@ def main(verbose: bool) -> None:
         settings = load_settings()
         if not settings.telegram.enabled:
             raise ConfigError(NO_TOKEN)
-        application = build_application(build_app(settings))
+        app = build_app(settings)
+        application = build_application(app)
     except PaperRadarError as error:
         sys.exit(f"paperradar-bot: {error}")
+    translate_waiting(app)
     application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 

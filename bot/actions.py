@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -11,27 +13,32 @@ from paperradar.compose.digests import view_digest
 from paperradar.deliver.channels import Message
 from paperradar.deliver.channels.telegram import render_digest
 from paperradar.deliver.outbox import view_for
-from paperradar.errors import PaperRadarError
-from paperradar.llm.translation import english_for
-from paperradar.profiles.profile import Profile, Topic
+from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableError
+from paperradar.i18n import Language
+from paperradar.llm.translation import LanguageError, english_for
+from paperradar.profiles.profile import Profile
 from paperradar.rank.search import SearchHit, search_papers
 from paperradar.readers import feedback, subscriptions, topics
+from paperradar.readers.refusal import Refusal
 from paperradar.store.db import session_scope
-from paperradar.store.records import CustomTopic, Digest, DigestItem, Paper, Subscription
+from paperradar.store.records import Digest, Subscription
 
 CHANNEL = "telegram"
 RECENT_PICK_DAYS = 14
 # A search is a few words or a sentence; a pasted page is refused, not embedded.
 MAX_QUERY = 300
-NOT_STARTED = "This chat is not registered: send /start to begin."
-STOPPED = "This chat is stopped: send /start to turn it back on."
+logger = logging.getLogger(__name__)
 
 
-class UsageError(PaperRadarError):
+class UsageError(Refusal):
     """A command's arguments are missing or malformed; the message is the usage line."""
 
 
-class NotStarted(PaperRadarError):
+class Unavailable(Refusal):
+    """A service the command needs (the LLM) did not answer; the detail is in the log."""
+
+
+class NotStarted(Refusal):
     """The chat never sent /start, or sent /stop since: only /start (re)activates a chat."""
 
 
@@ -44,17 +51,6 @@ class ChatState:
     own: Profile | None
 
 
-@dataclass(frozen=True)
-class TopicDetails:
-    """A topic as /topic show tells it: what it is and its recent picks."""
-
-    key: str
-    topic: Topic
-    owner: str
-    row: CustomTopic | None
-    picks: tuple[tuple[str, int, Paper], ...]  # (day, percent, paper)
-
-
 def shared_profile(app: App) -> Profile:
     """The shared profile chats subscribe to, with the topics admins added."""
     current = with_current_profiles(app).profiles
@@ -64,11 +60,32 @@ def shared_profile(app: App) -> Profile:
             return profile
         if profile.name == wanted:
             return profile
-    raise UsageError(f"the shared profile {wanted!r} does not exist (telegram.profile)")
+    raise ConfigError(f"the shared profile {wanted!r} does not exist (telegram.profile)")
 
 
-def register(app: App, chat: str) -> tuple[ChatState, bool]:
-    """Subscribe a chat to all shared topics unless it is active (/start); say if it is new."""
+def chat_language(app: App, chat: str | None, code: str | None) -> Language:
+    """The language to answer a chat in (see `subscriptions.chat_language`)."""
+    chosen = None
+    if chat is not None:
+        with session_scope(app.engine) as session:
+            found = subscriptions.find_subscription(session, channel=CHANNEL, recipient=chat)
+            chosen = found.language if found else None
+    wanted = app.settings.telegram.profile
+    named = [
+        profile
+        for profile in app.profiles
+        if profile.name == wanted
+        or (wanted is None and topics.subscription_id_of(profile.name) is None)
+    ]
+    return subscriptions.chat_language(chosen, code, named[0].languages if named else ())
+
+
+def register(app: App, chat: str, code: str | None = None) -> tuple[ChatState, bool]:
+    """Subscribe a chat to all shared topics unless it is active (/start); say if it is new.
+
+    A chat that has not chosen a language gets its user's Telegram language (`code`), so its
+    replies and digests follow it from now on.
+    """
     profile = shared_profile(app)
     with session_scope(app.engine) as session:
         found = subscriptions.find_subscription(session, channel=CHANNEL, recipient=chat)
@@ -83,6 +100,9 @@ def register(app: App, chat: str) -> tuple[ChatState, bool]:
                 profile=profile,
                 topics=[] if kept else None,
             )
+        if found.language is None:
+            found.language = subscriptions.language_from_code(code)
+            session.add(found)
         return ChatState(found, profile, topics.own_profile(session, found)), is_new
 
 
@@ -90,9 +110,9 @@ def active_subscription(session: Session, chat: str) -> Subscription:
     """The chat's subscription if it is active; NotStarted (and nothing written) otherwise."""
     found = subscriptions.find_subscription(session, channel=CHANNEL, recipient=chat)
     if found is None:
-        raise NotStarted(NOT_STARTED)
+        raise NotStarted("bot.refusal.not_started")
     if not found.active:
-        raise NotStarted(STOPPED)
+        raise NotStarted("bot.refusal.stopped")
     return found
 
 
@@ -118,99 +138,10 @@ def change_topics(app: App, chat: str, keys: list[str], *, add: bool) -> ChatSta
         return ChatState(found, profile, topics.own_profile(session, found))
 
 
-def add_own_topic(app: App, chat: str, text: str, user: str) -> CustomTopic:
-    """Add a topic of the chat's own; text in another script is translated once, or refused.
-
-    Its key keeps clear of the shared topics' keys, so /topic list never shows one key twice.
-    """
-    state = chat_state(app, chat)
-    spec = topics.parse_topic_spec(text)
-    english = english_for(
-        spec.texts,
-        embedding=app.settings.embedding,
-        llm=app.llm,
-        prompts_dir=app.settings.prompts_dir,
-    )
-    with session_scope(app.engine) as session:
-        found = active_subscription(session, chat)
-        return topics.add_topic(
-            session,
-            profile=topics.own_profile_name(found),
-            spec=spec,
-            english=english,
-            reserved=list(state.shared.topics),
-            created_by=user,
-        )
-
-
-def add_shared_topic(app: App, text: str, user: str) -> CustomTopic:
-    """Add a topic to the shared profile (admins only; the profile file is never rewritten).
-
-    Its key keeps clear of every chat's own topic keys as well as the shared ones.
-    """
-    spec = topics.parse_topic_spec(text)
-    english = english_for(
-        spec.texts,
-        embedding=app.settings.embedding,
-        llm=app.llm,
-        prompts_dir=app.settings.prompts_dir,
-    )
-    profile = shared_profile(app)
-    with session_scope(app.engine) as session:
-        return topics.add_topic(
-            session,
-            profile=profile.name,
-            spec=spec,
-            english=english,
-            reserved=[*profile.topics, *topics.own_topic_keys(session)],
-            created_by=user,
-        )
-
-
-def remove_topic(app: App, chat: str | None, key: str) -> bool:
-    """Remove a chat's own topic (chat given) or an admin-added shared topic (chat None)."""
-    if chat is None:
-        owner = shared_profile(app).name
-    else:
-        owner = topics.own_profile_name(chat_state(app, chat).subscription)
-    with session_scope(app.engine) as session:
-        return topics.remove_topic(session, profile=owner, key=key)
-
-
-def topic_details(app: App, chat: str, key: str) -> TopicDetails:
-    """Describe one of the chat's own or subscribed topics with its recent picks."""
-    state = chat_state(app, chat)
-    for profile in (state.own, state.shared):
-        if profile is not None and key in profile.topics:
-            break
-    else:
-        raise UsageError(f"no topic {key!r} here: /topic list shows the keys")
-    with session_scope(app.engine) as session:
-        row = session.exec(
-            select(CustomTopic).where(CustomTopic.profile == profile.name, CustomTopic.key == key)
-        ).first()
-        picks = session.exec(
-            select(col(Digest.day), col(DigestItem.rank), Paper)
-            .join(Digest, col(Digest.id) == col(DigestItem.digest_id))
-            .join(Paper, col(Paper.arxiv_id) == col(DigestItem.paper_id))
-            .where(Digest.profile == profile.name, DigestItem.topic == key)
-            .order_by(col(Digest.day).desc(), col(DigestItem.rank))
-            .limit(5)
-        ).all()
-    return TopicDetails(
-        key, profile.topics[key], profile.name, row, tuple((str(d), r, p) for d, r, p in picks)
-    )
-
-
-SETTINGS_USAGE = (
-    "/settings [language zh|en|both | min 0-100 | max 1-50 | time HH:MM|off"
-    " | zone Europe/Berlin|off]"
-)
-
-
 def update_settings(app: App, chat: str, field: str, value: str) -> Subscription:
-    """Change one of the chat's delivery settings: language, min, max, time or zone."""
+    """Change one of the chat's delivery settings: language (lang), min, max, time or zone."""
     parsers = {
+        "lang": ("language", subscriptions.parse_language),
         "language": ("language", subscriptions.parse_language),
         "min": ("min_percent", subscriptions.parse_percent),
         "max": ("max_items", subscriptions.parse_max_items),
@@ -218,7 +149,7 @@ def update_settings(app: App, chat: str, field: str, value: str) -> Subscription
         "zone": ("timezone", subscriptions.parse_timezone),
     }
     if field not in parsers:
-        raise UsageError(f"usage: {SETTINGS_USAGE}")
+        raise UsageError("bot.refusal.usage_settings")
     name, parse = parsers[field]
     with session_scope(app.engine) as session:
         found = active_subscription(session, chat)
@@ -247,21 +178,35 @@ def today(app: App, chat: str) -> list[Message]:
     return messages
 
 
+def english(app: App, texts: Sequence[str]) -> list[str] | None:
+    """English for texts the embedding model cannot match as written (None: use them as-is).
+
+    LanguageError when they need English and no LLM is configured. An LLM that fails is the
+    operator's to see (logged); the reader is told translation is unavailable right now.
+    """
+    settings = app.settings
+    try:
+        return english_for(
+            texts, embedding=settings.embedding, llm=app.llm, prompts_dir=settings.prompts_dir
+        )
+    except (SourceUnavailableError, LLMOutputError, ConfigError) as error:
+        logger.warning("translation failed: %s", error)
+        raise Unavailable("bot.refusal.translation_unavailable") from error
+
+
 def search(app: App, chat: str, query: str) -> list[SearchHit]:
     """Search the stored papers (a query in another script is translated, or refused)."""
     if len(query) > MAX_QUERY:
-        raise UsageError(
-            f"a search is at most {MAX_QUERY} characters (this one has {len(query)}): "
-            "try a few key words or a sentence"
-        )
+        raise UsageError("bot.refusal.search_too_long", limit=MAX_QUERY, length=len(query))
     state = chat_state(app, chat)
-    english = english_for(
-        [query], embedding=app.settings.embedding, llm=app.llm, prompts_dir=app.settings.prompts_dir
-    )
+    try:
+        translated = english(app, [query])
+    except LanguageError:
+        raise UsageError("bot.refusal.search_needs_english") from None
     owned = [state.shared.name] + ([state.own.name] if state.own else [])
     with session_scope(app.engine) as session:
         return search_papers(
-            session, app.embedder, english[0] if english else query, profiles=owned
+            session, app.embedder, translated[0] if translated else query, profiles=owned
         )
 
 

@@ -8,20 +8,21 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from telegram import Message, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.constants import ChatAction
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import actions, views
+from bot import actions, topic_actions, views
 from paperradar.app import App
 from paperradar.deliver.channels.telegram import reply_markup
-from paperradar.errors import PaperRadarError
+from paperradar.i18n import Words, words
+from paperradar.readers.feedback import FeedbackError
+from paperradar.readers.refusal import Refusal
 from paperradar.text import clean_text
 
 logger = logging.getLogger(__name__)
 
 CORE = "paperradar"
-# PTB's rate limiter logs a 429 it gives up on at ERROR with a traceback; see QuietRateLimits.
-RATE_LIMITER_LOGGER = "telegram.ext.AIORateLimiter"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -59,9 +60,33 @@ def _rest(update: Update, words: int) -> str:
     return parts[words].strip() if len(parts) > words else ""
 
 
-async def _reply(update: Update, text: str) -> None:
+def language_code(update: Update) -> str | None:
+    """The user's Telegram language (`zh-hans`, `en`), if the update says."""
+    return update.effective_user.language_code if update.effective_user else None
+
+
+async def words_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Words:
+    """The words of the chat's language: its choice, else its user's, else the profile's."""
+    chat = str(update.effective_chat.id) if update.effective_chat else None
+    return words(await call(actions.chat_language, core(context), chat, language_code(update)))
+
+
+async def _reply(update: Update, t: Words, text: str) -> None:
     if update.effective_message is not None:
-        await update.effective_message.reply_html(views.fit(text), disable_web_page_preview=True)
+        await update.effective_message.reply_html(views.fit(t, text), disable_web_page_preview=True)
+
+
+async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show "typing…" while a slow command (translation, embedding, search) works.
+
+    Only a courtesy: a chat action Telegram refuses must not stop the command.
+    """
+    if update.effective_chat is None:
+        return
+    try:
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    except TelegramError as error:
+        logger.info("no typing indicator: %s", error)
 
 
 def _for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -79,59 +104,63 @@ def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Register the chat for the shared digest and greet in the user's language."""
-    state, is_new = await call(actions.register, core(context), _chat(update))
-    language = (update.effective_user.language_code if update.effective_user else None) or "en"
-    await _reply(update, views.greeting(state, language=language, is_new=is_new))
+    state, is_new = await call(
+        actions.register, core(context), _chat(update), language_code(update)
+    )
+    t = await words_for(update, context)
+    await _reply(update, t, views.greeting(t, state, is_new=is_new))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands (and the admin ones, to admins)."""
-    admin = f"\n\n{views.ADMIN_HELP}" if _is_admin(update, context) else ""
-    await _reply(update, views.HELP + admin)
+    t = await words_for(update, context)
+    await _reply(update, t, views.help_text(t, admin=_is_admin(update, context)))
 
 
 async def topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handle /topic list | add <name>: <description> | remove <key> | show <key>."""
-    app, chat = core(context), _chat(update)
+    app, chat, t = core(context), _chat(update), await words_for(update, context)
     verb = context.args[0].lower() if context.args else "list"
     if verb == "list":
-        await _reply(update, views.topic_list(await call(actions.chat_state, app, chat)))
+        await _reply(update, t, views.topic_list(t, await call(actions.chat_state, app, chat)))
     elif verb == "add" and _rest(update, 2):
-        row = await call(actions.add_own_topic, app, chat, _rest(update, 2), _user(update))
-        await _reply(update, views.topic_added(row))
+        await _typing(update, context)
+        added = await call(topic_actions.add_own_topic, app, chat, _rest(update, 2), _user(update))
+        await _reply(update, t, views.topic_added(t, added))
     elif verb == "remove" and context.args and len(context.args) == 2:
-        removed = await call(actions.remove_topic, app, chat, context.args[1])
-        await _reply(update, "Removed." if removed else "No such topic of yours: /topic list")
+        removed = await call(topic_actions.remove_topic, app, chat, context.args[1])
+        await _reply(update, t, t("bot.topic.removed" if removed else "bot.topic.no_such_own"))
     elif verb == "show" and context.args and len(context.args) == 2:
-        details = await call(actions.topic_details, app, chat, context.args[1])
-        await _reply(update, views.topic_details(details))
+        details = await call(topic_actions.topic_details, app, chat, context.args[1])
+        await _reply(update, t, views.topic_details(t, details))
     else:
-        raise actions.UsageError(
-            "usage: /topic list | add <name>: <description> | remove <key> | show <key>"
-        )
+        raise actions.UsageError("bot.refusal.usage_topic")
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe the chat to shared topics."""
     if not context.args:
-        raise actions.UsageError("usage: /subscribe <key> … (/topic list shows the keys)")
+        raise actions.UsageError("bot.refusal.usage_subscribe")
     state = await call(actions.change_topics, core(context), _chat(update), context.args, add=True)
-    await _reply(update, views.topic_list(state))
+    t = await words_for(update, context)
+    await _reply(update, t, views.topic_list(t, state))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Unsubscribe the chat from shared topics."""
     if not context.args:
-        raise actions.UsageError("usage: /unsubscribe <key> … (/topic list shows the keys)")
+        raise actions.UsageError("bot.refusal.usage_unsubscribe")
     state = await call(actions.change_topics, core(context), _chat(update), context.args, add=False)
-    await _reply(update, views.topic_list(state))
+    t = await words_for(update, context)
+    await _reply(update, t, views.topic_list(t, state))
 
 
 async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the chat's latest digest now."""
     messages = await call(actions.today, core(context), _chat(update))
     if not messages:
-        await _reply(update, "No digest yet: it comes after arXiv's next announcement is scored.")
+        t = await words_for(update, context)
+        await _reply(update, t, t("bot.today.none"))
     for message in messages:
         if update.effective_message is not None:
             await update.effective_message.reply_html(
@@ -145,56 +174,61 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Search the stored papers and past picks by meaning."""
     query = _rest(update, 1)
     if not query:
-        raise actions.UsageError("usage: /search <what you are looking for>")
+        raise actions.UsageError("bot.refusal.usage_search")
+    await _typing(update, context)
     hits = await call(actions.search, core(context), _chat(update), query)
-    await _reply(update, views.search_results(query, hits))
+    t = await words_for(update, context)
+    await _reply(update, t, views.search_results(t, query, hits))
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show or change the chat's language, minimum percent, cap, delivery time and zone."""
     app, chat = core(context), _chat(update)
-    if not context.args:
-        state = await call(actions.chat_state, app, chat)
-        await _reply(update, views.settings_text(state.subscription))
-        return
-    if len(context.args) != 2:
-        raise actions.UsageError(f"usage: {actions.SETTINGS_USAGE}")
-    field, value = context.args[0].lower(), context.args[1]
-    subscription = await call(actions.update_settings, app, chat, field, value)
-    await _reply(update, views.settings_text(subscription))
+    if context.args and len(context.args) != 2:
+        raise actions.UsageError("bot.refusal.usage_settings")
+    if context.args:
+        field, value = context.args[0].lower(), context.args[1]
+        await call(actions.update_settings, app, chat, field, value)
+    state = await call(actions.chat_state, app, chat)
+    t = await words_for(update, context)
+    await _reply(update, t, views.settings_text(t, state, app.settings.schedule))
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop sending digests to this chat (a chat that is not active is told to /start)."""
     await call(actions.stop, core(context), _chat(update))
-    await _reply(update, "Stopped: no more digests here. /start brings them back.")
+    t = await words_for(update, context)
+    await _reply(update, t, t("bot.stop.done"))
 
 
 async def shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: add or remove a topic of the shared profile."""
+    t = await words_for(update, context)
     if not _is_admin(update, context):
-        await _reply(update, "Only admins can change the shared topics.")
+        await _reply(update, t, t("bot.admin.only_shared"))
         return
     app = core(context)
     verb = context.args[0].lower() if context.args else ""
     if verb == "add" and _rest(update, 2):
-        row = await call(actions.add_shared_topic, app, _rest(update, 2), _user(update))
-        await _reply(update, views.topic_added(row))
+        await _typing(update, context)
+        added = await call(topic_actions.add_shared_topic, app, _rest(update, 2), _user(update))
+        await _reply(update, t, views.topic_added(t, added))
     elif verb == "remove" and context.args and len(context.args) == 2:
-        removed = await call(actions.remove_topic, app, None, context.args[1])
-        await _reply(update, "Removed." if removed else "Only topics added here can be removed.")
+        removed = await call(topic_actions.remove_topic, app, None, context.args[1])
+        await _reply(update, t, t("bot.topic.removed" if removed else "bot.topic.only_added_here"))
     else:
-        raise actions.UsageError("usage: /shared add <name>: <description> | remove <key>")
+        raise actions.UsageError("bot.refusal.usage_shared")
 
 
 async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: send a text to every subscribed chat."""
+    t = await words_for(update, context)
     if not _is_admin(update, context):
-        await _reply(update, "Only admins can broadcast.")
+        await _reply(update, t, t("bot.admin.only_broadcast"))
         return
     text = _rest(update, 1)
     if not text:
-        raise actions.UsageError("usage: /broadcast <text>")
+        raise actions.UsageError("bot.refusal.usage_broadcast")
     sent = 0
     for chat in await call(actions.broadcast_targets, core(context)):
         try:
@@ -202,7 +236,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             sent += 1
         except Forbidden:
             logger.info("broadcast: chat %s blocked the bot", chat)
-    await _reply(update, f"Sent to {sent} chat(s).")
+    await _reply(update, t, t("bot.admin.sent", count=sent))
 
 
 async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,8 +244,9 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     if query is None or query.message is None:
         return
+    t = await words_for(update, context)
     if not query.data:  # PTB checks the pattern only against non-empty data
-        await query.answer(views.STALE_BUTTON)
+        await query.answer(t("bot.stale_button"))
         return
     try:
         value = await call(
@@ -221,79 +256,37 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             str(query.from_user.id),
             query.data,
         )
-    except PaperRadarError as error:
-        await query.answer(views.answer_text(str(error)), show_alert=False)
+    except FeedbackError as error:
+        logger.info("vote refused: %s", error)
+        await query.answer(views.answer_text(t("bot.vote.not_here")))
+        return
+    except Refusal as error:
+        await query.answer(views.answer_text(error.worded(t)))
         return
     # Telegram shows a spinner on the button until the query is answered.
-    await query.answer("Thanks: noted 👍" if value > 0 else "Thanks: noted 👎")
+    await query.answer(views.vote_answer(t, value))
     # A message older than 48 hours comes back "inaccessible", without its keyboard.
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:
         await query.edit_message_reply_markup(views.mark_vote(markup, query.data, value))
 
 
-async def stale_button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a button press no other handler took, so its spinner stops."""
     if update.callback_query is not None:
-        await update.callback_query.answer(views.STALE_BUTTON)
+        t = await words_for(update, context)
+        await update.callback_query.answer(t("bot.stale_button"))
 
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer an unknown command with a short help line (unless it names another bot)."""
     if not _for_another_bot(update, context):
-        await _reply(update, views.SHORT_HELP)
+        t = await words_for(update, context)
+        await _reply(update, t, t("bot.short_help"))
 
 
-async def plain_text(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer text that is no command with a hint (`main` wires it for private chats only)."""
-    await _reply(update, views.PLAIN_TEXT_HINT)
-
-
-def is_transient(error: BaseException | None) -> bool:
-    """A rate limit, a network blip or a chat that blocked the bot: Telegram's weather, no bug.
-
-    BadRequest is a NetworkError in PTB, but it means we sent something wrong: a bug.
-    """
-    if isinstance(error, NetworkError):
-        return not isinstance(error, BadRequest)
-    return isinstance(error, RetryAfter | Forbidden)
-
-
-class QuietRateLimits(logging.Filter):
-    """Make PTB's rate limiter giving up on a 429 one INFO line, without a traceback.
-
-    Its caller reports the error too (the bot's error handler, the Telegram channel), so the
-    limiter's own record is a detail, not a second alarm.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite a record that carries a transient error; keep every record."""
-        error = record.exc_info[1] if record.exc_info else None
-        if is_transient(error):
-            record.msg, record.args = "%s: %s", (record.getMessage(), error)
-            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
-            record.exc_info, record.exc_text = None, None
-        return True
-
-
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Tell the user what to fix (our errors) or that something broke (bugs, logged in full).
-
-    A rate limit, a network blip or a chat that blocked the bot is one WARNING line and no
-    reply: the reply would meet the same limit, the same broken network or the same block.
-    """
-    error = context.error
-    if is_transient(error):
-        logger.warning("Telegram did not take a reply: %s: %s", type(error).__name__, error)
-        return
-    if isinstance(error, PaperRadarError):
-        logger.info("command refused: %s", error)
-        text = views.error_text(str(error))
-    else:
-        logger.error("handler failed", exc_info=error)
-        text = views.ERROR_REPLY
-    if isinstance(update, Update) and update.effective_message is not None:
-        try:
-            await update.effective_message.reply_html(text)
-        except TelegramError as reply_error:
-            logger.warning("could not tell the chat about the error: %s", reply_error)
+    # Plain text gets a hint rather than a search: a stray message should not cost an embedding.
+    t = await words_for(update, context)
+    await _reply(update, t, t("bot.plain_text_hint"))

@@ -1,4 +1,4 @@
-"""The bot's replies as Telegram HTML (pure: values in, escaped text out)."""
+"""The bot's replies as Telegram HTML in the chat's language (pure: values in, escaped text out)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ from html import escape as escape_attribute
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import CallbackQueryLimit, MessageLimit
 
-from bot.actions import SETTINGS_USAGE, ChatState, TopicDetails
+from bot.actions import ChatState
+from bot.topic_actions import AddedTopic, TopicDetails
+from paperradar.i18n import Words
+from paperradar.profiles.profile import Topic
 from paperradar.rank.search import SearchHit
 from paperradar.readers import feedback
-from paperradar.store.records import CustomTopic, Paper, Subscription
+from paperradar.readers.refusal import Refusal
+from paperradar.readers.topic_text import phrases
+from paperradar.settings import ScheduleSettings
+from paperradar.store.records import CustomTopic, Paper
+from paperradar.store.states import DigestLanguage
 from paperradar.text import clean_text, cut
 
 # How much of a user's text a reply quotes back, and of an error message it shows.
@@ -19,25 +26,6 @@ ECHO_LIMIT = 200
 ERROR_LIMIT = 500
 MAX_REPLY = MessageLimit.MAX_TEXT_LENGTH
 MAX_ANSWER = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
-
-HELP = f"""<b>PaperRadar</b>: your daily arXiv digest, ranked against your research topics.
-
-/today: today's digest now
-/topic list: shared topics (✓ subscribed) and your own
-/topic add &lt;name&gt;: &lt;description&gt; [; keywords: a, b]: a topic of your own, any language
-   (or &lt;name&gt; | &lt;description&gt; when the name holds a colon)
-/topic remove &lt;key&gt;: remove one of your own topics
-/topic show &lt;key&gt;: a topic's settings and recent picks
-/subscribe &lt;key&gt; · /unsubscribe &lt;key&gt;: shared topics
-/search &lt;query&gt;: search the stored papers and past picks
-{SETTINGS_USAGE}
-/stop: no more digests in this chat
-Under each paper: 👍 / 👎 teach the ranking what you want."""
-
-ADMIN_HELP = (
-    "Admin: /shared add &lt;name&gt;: &lt;description&gt; · /shared remove &lt;key&gt; · "
-    "/broadcast &lt;text&gt;"
-)
 
 
 def escape(value: str) -> str:
@@ -53,9 +41,14 @@ def echo(value: str, limit: int = ECHO_LIMIT) -> str:
     return escape(cut(clean_text(value), limit))
 
 
-def error_text(message: str) -> str:
-    """An error message as a reply: one short escaped line."""
-    return echo(message, ERROR_LIMIT)
+def refusal_text(t: Words, error: BaseException) -> str:
+    """What a reader is told about an error: a refusal in their words, else that we broke.
+
+    Any other error is the operator's (logged in full): no setting, URL or stack reaches a reader.
+    """
+    if isinstance(error, Refusal):
+        return echo(error.worded(t), ERROR_LIMIT)
+    return t("bot.error.broken")
 
 
 def answer_text(message: str) -> str:
@@ -68,7 +61,7 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def fit(text: str, limit: int = MAX_REPLY) -> str:
+def fit(t: Words, text: str, limit: int = MAX_REPLY) -> str:
     """Keep a reply within Telegram's limit by dropping whole lines from its end.
 
     Every line a view writes closes the tags it opens, so what is kept still parses.
@@ -82,30 +75,42 @@ def fit(text: str, limit: int = MAX_REPLY) -> str:
         if size > limit:
             break
         kept.append(line)
-    return "\n".join([*kept, "…"]) if kept else TOO_LONG
+    return "\n".join([*kept, "…"]) if kept else t("bot.error.too_long")
 
 
-SHORT_HELP = "Sorry, I don't know that one. /help lists what I can do."
-# Plain text gets a hint rather than a search: a stray message should not cost an embedding.
-PLAIN_TEXT_HINT = "Send /help to see what I can do; /search &lt;words&gt; searches papers."
-STALE_BUTTON = "This button no longer works."
-TOO_LONG = "That reply came out too long to send; /help lists the commands."
-ERROR_REPLY = "Something went wrong on my side; please try again later. /help lists the commands."
-GREETING = {
-    "zh": "你好！我是 PaperRadar：每天从 arXiv 为你挑选与研究方向相关的论文，附中英文摘要。",
-    "en": "Hi! I'm PaperRadar: every arXiv day I pick the papers that match your research topics.",
-}
+def help_text(t: Words, *, admin: bool) -> str:
+    """The commands, what the percent means, and the admin commands to admins."""
+    lines = [t("bot.help.head"), "", t("bot.help.commands"), escape(t("common.percent_meaning"))]
+    if admin:
+        lines += ["", t("bot.help.admin")]
+    return "\n".join(lines)
 
 
-def greeting(state: ChatState, *, language: str, is_new: bool) -> str:
-    """Greet a chat in its user's language and say what it now receives."""
-    first = GREETING["zh" if language.startswith("zh") else "en"]
-    status = (
-        f"This chat now receives <b>{len(state.subscription.topics)}</b> shared topic(s)."
-        if is_new
-        else "This chat is already registered."
+def greeting(t: Words, state: ChatState, *, is_new: bool) -> str:
+    """Greet a chat in its language and say what it now receives and in which language."""
+    count = len(state.subscription.topics)
+    status = t("bot.start.subscribed", count=count) if is_new else t("bot.start.already")
+    language = _language_name(t, state.subscription.language, state.shared.languages)
+    return "\n".join(
+        [
+            t("bot.start.hello"),
+            status,
+            t("bot.start.next"),
+            t("bot.start.language", language=language),
+        ]
     )
-    return f"{first}\n{status} /topic list shows them; /help shows everything."
+
+
+def _language_name(t: Words, chosen: DigestLanguage | None, default: Sequence[str]) -> str:
+    if chosen is not None:
+        return t(f"common.language.{chosen.value}")
+    named = "both" if {"zh", "en"} <= set(default) else (default[0] if default else "both")
+    return t("bot.settings.default", value=t(f"common.language.{named}"))
+
+
+def _title(t: Words, topic: Topic) -> str:
+    """A topic's title in the reader's language, when it has one in that language."""
+    return (topic.title_zh or topic.title) if t.language == "zh" else topic.title
 
 
 def _paper_link(paper: Paper) -> str:
@@ -113,87 +118,117 @@ def _paper_link(paper: Paper) -> str:
     return f'<a href="{escape_attribute(url)}">{escape(paper.arxiv_id)}</a>'
 
 
-def _topic_line(key: str, title: str, mark: str = "") -> str:
-    return f"{mark}<code>{escape(key)}</code>: {echo(title)}"
+def _topic_line(t: Words, key: str, title: str, mark: str = "") -> str:
+    return mark + t("bot.topic.line", key=f"<code>{escape(key)}</code>", title=echo(title))
 
 
-def topic_list(state: ChatState) -> str:
+def topic_list(t: Words, state: ChatState) -> str:
     """List the shared topics (✓ when subscribed) and the chat's own topics."""
-    lines = [f"<b>Shared topics</b> ({escape(state.shared.name)}):"]
+    lines = [t("bot.topics.shared")]
     for key, topic in state.shared.topics.items():
         mark = "✓ " if key in state.subscription.topics else "· "
-        lines.append(_topic_line(key, topic.title_zh or topic.title, mark))
-    lines.append("<b>Your own topics</b>:")
+        lines.append(_topic_line(t, key, _title(t, topic), mark))
+    lines.append(t("bot.topics.own"))
     if state.own is None:
-        lines.append("none yet: /topic add &lt;name&gt;: &lt;description&gt;")
+        lines.append(t("bot.topics.own_none"))
     else:
         for key, own in state.own.topics.items():
-            line = _topic_line(key, own.title_zh or own.title, "· ")
+            line = _topic_line(t, key, _title(t, own), "· ")
             # Keys chosen before they kept clear of the shared ones: say which one /topic means.
-            clash = (
-                " (yours: /topic show and remove mean this one)"
-                if key in state.shared.topics
-                else ""
-            )
+            clash = t("bot.topics.own_clash") if key in state.shared.topics else ""
             lines.append(line + clash)
     return "\n".join(lines)
 
 
-def topic_added(row: CustomTopic) -> str:
-    """Confirm a new topic, showing the English it is matched in when it was translated."""
-    text = f"Added {_topic_line(row.key, row.title)}. It is scored from the next run."
+def topic_added(t: Words, added: AddedTopic) -> str:
+    """Confirm a new topic: the English it is matched in, or what matching it untranslated means."""
+    row = added.row
+    lines = [t("bot.topic.added", topic=_topic_line(t, row.key, row.title))]
     if row.description_en:
         english = f"{row.title_en or ''}: {row.description_en}"
-        text += f"\nMatched in English as: <i>{echo(english)}</i>"
-    return text
-
-
-def topic_details(details: TopicDetails) -> str:
-    """Show a topic's description, thresholds and recent picks."""
-    topic = details.topic
-    lines = [
-        f"<b>{escape(topic.title_zh or topic.title)}</b> (<code>{escape(details.key)}</code>)",
-        echo(details.row.description if details.row else topic.description, 1000),
-        f"keywords: {echo(', '.join(topic.keywords), 500) or '—'}",
-        f"minimum {topic.min_percent}% · up to {topic.max_picks} picks a day",
-        "<b>Recent picks</b>:" if details.picks else "No picks yet.",
-    ]
-    for day, rank, paper in details.picks:
-        lines.append(f"{day} [{rank}] {_paper_link(paper)} {escape(paper.title)}")
+        lines.append(t("bot.topic.matched_in_english", english=echo(english)))
+    if added.untranslated:
+        keywords = _keywords(t, row) or echo(row.title)
+        lines += [t("bot.topic.keywords_found", keywords=keywords), t("bot.topic.not_translated")]
     return "\n".join(lines)
 
 
-def settings_text(subscription: Subscription) -> str:
-    """Show a chat's delivery settings."""
-    minimum = subscription.min_percent
+def _keywords(t: Words, row: CustomTopic) -> str:
+    words = row.keywords or list(phrases(row.description))
+    return echo(t.join(words), 500)
+
+
+def topic_details(t: Words, details: TopicDetails) -> str:
+    """Show a topic's description, thresholds and recent picks."""
+    topic = details.topic
+    keywords = echo(t.join(topic.keywords), 500) or "—"
+    lines = [
+        f"<b>{escape(_title(t, topic))}</b> (<code>{escape(details.key)}</code>)",
+        echo(details.row.description if details.row else topic.description, 1000),
+        t("bot.topic.keywords", keywords=keywords),
+        t("bot.topic.limits", percent=topic.min_percent, count=topic.max_picks),
+        t("bot.topic.recent") if details.picks else t("bot.topic.no_picks"),
+    ]
+    for day, rank, paper in details.picks:
+        lines.append(f"{t.day(day)} [{rank}] {_paper_link(paper)} {escape(paper.title)}")
+    return "\n".join(lines)
+
+
+def settings_text(t: Words, state: ChatState, schedule: ScheduleSettings) -> str:
+    """Show a chat's delivery settings with the real values the defaults stand for."""
+    subscription, topics = state.subscription, list(state.shared.topics.values())
+    minimum = _span([topic.min_percent for topic in topics])
+    cap = _span([topic.max_picks for topic in topics])
+    if subscription.min_percent is None:
+        minimum = t("bot.settings.each_topic", value=f"{minimum}%")
+    else:
+        minimum = f"{subscription.min_percent}%"
+    cap = t("bot.settings.papers", value=subscription.max_items or cap)
+    if subscription.max_items is None:
+        cap = t("bot.settings.each_topic", value=cap)
+    time = subscription.delivery_time or t("bot.settings.default", value=schedule.delivery_time)
+    zone = subscription.timezone or t("bot.settings.default", value=schedule.delivery_timezone)
+    language = _language_name(t, subscription.language, state.shared.languages)
     return "\n".join(
         [
-            "<b>Settings</b>",
-            f"language: {subscription.language or 'the profile default (zh + en)'}",
-            f"minimum percent: {minimum if minimum is not None else 'each topic default'}",
-            f"max items per topic: {subscription.max_items or 'each topic default'}",
-            f"delivery time: {subscription.delivery_time or 'the default'}",
-            f"time zone: {subscription.timezone or 'the default'}",
-            "Change: /settings language zh|en|both · min 50 · max 5 · time 08:30|off"
-            " · zone Europe/Berlin|off",
+            t("bot.settings.title"),
+            t("bot.settings.language", value=language),
+            t("bot.settings.minimum", value=minimum),
+            t("bot.settings.cap", value=cap),
+            t("bot.settings.time", value=escape(time)),
+            t("bot.settings.zone", value=escape(zone)),
+            t("bot.settings.change"),
         ]
     )
 
 
-def search_results(query: str, hits: Sequence[SearchHit]) -> str:
-    """List search hits with their similarity and where they were picked before."""
+def _span(values: Sequence[int]) -> str:
+    """`40`, or `40-60` when the topics differ (`—` when there are none)."""
+    if not values:
+        return "—"
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def search_results(t: Words, query: str, hits: Sequence[SearchHit]) -> str:
+    """List search hits, best first, with where they were picked before."""
     if not hits:
-        return "No stored papers yet: search works once a day has been fetched."
-    lines = [f"<b>Closest stored papers to</b> <i>{echo(query)}</i>:"]
+        return t("bot.search.empty")
+    lines = [t("bot.search.head", query=echo(query))]
     for number, hit in enumerate(hits, start=1):
         paper = hit.paper
-        lines.append(
-            f"{number}. {escape(paper.title)} · {_paper_link(paper)} · {hit.similarity:.2f}"
-        )
+        lines.append(f"{number}. {escape(paper.title)} · {_paper_link(paper)}")
         if hit.picks:
             pick = hit.picks[0]
-            lines.append(f"   picked for <code>{escape(pick.topic)}</code> on {pick.day}")
+            topic = f"<code>{escape(pick.topic)}</code>"
+            lines.append(t("bot.search.picked", topic=topic, day=t.day(pick.day)))
     return "\n".join(lines)
+
+
+def vote_answer(t: Words, value: int, learned: Sequence[str] = ()) -> str:
+    """The answer to a vote: thanks, then one line per thing the topic learned from it."""
+    thanks = t("bot.vote.noted_up") if value > 0 else t("bot.vote.noted_down")
+    return answer_text("\n".join([thanks, *learned]))
 
 
 def mark_vote(markup: InlineKeyboardMarkup, data: str, value: int) -> InlineKeyboardMarkup:

@@ -1,33 +1,34 @@
 """The interactive bot end to end: real PTB Application, real updates, a loopback Bot API."""
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 from support.bot_api import BotApiServer, Chat, Failure, check_html, running_bot
 from support.openai_api import ChatServer, json_completion
-from support.outbox import seed_digest, telegram_context, telegram_settings
 from support.views import HOSTILE_ID, TOPICS
 
 from bot import actions, views
 from bot.__main__ import build_application
 from paperradar.app import App
-from paperradar.embed.embeddings import Embedder, embed_missing
+from paperradar.embed.embeddings import embed_missing
 from paperradar.errors import ConfigError
+from paperradar.i18n import words
 from paperradar.llm.client import LLMClient
-from paperradar.profiles.profile import Profile
 from paperradar.readers import feedback
-from paperradar.settings import LLMSettings, Settings, TelegramSettings
+from paperradar.settings import LLMSettings, TelegramSettings
 from paperradar.store.db import session_scope
 from paperradar.store.records import CustomTopic, Feedback, Paper, Subscription
 from paperradar.store.states import DigestLanguage
 
-PROFILE = Profile(name="default", topics=dict(TOPICS))
-ALICE, BOB, ADMIN, GROUP = 1001, 1002, 9000, -100500
+ALICE, BOB, GROUP = 1001, 1002, -100500
+
+
+@pytest.fixture
+def admin_id(bot_context: App) -> int:
+    return bot_context.settings.telegram.admin_user_ids[0]
 
 
 def _subscription(engine: Engine, chat_id: int) -> Subscription:
@@ -42,26 +43,6 @@ def _own_topics(engine: Engine, chat_id: int) -> list[CustomTopic]:
     with session_scope(engine) as session:
         query = select(CustomTopic).where(CustomTopic.profile == profile)
         return list(session.exec(query.order_by(col(CustomTopic.id))).all())
-
-
-@pytest.fixture
-def bot_context(
-    settings: Settings,
-    engine: Engine,
-    embedder: Embedder,
-    bot_api: BotApiServer,
-    bilingual_day: list[dict[str, Any]],
-) -> App:
-    seed_digest(engine, PROFILE, bilingual_day[:6], hostile=True)
-    return telegram_context(
-        telegram_settings(settings, bot_api, admin_user_ids=[ADMIN]), engine, embedder, [PROFILE]
-    )
-
-
-@pytest.fixture
-def running(bot_context: App) -> Iterator[App]:
-    with running_bot(bot_context):
-        yield bot_context
 
 
 def test_start_registers_the_chat_for_every_shared_topic_and_greets_in_its_language(
@@ -83,17 +64,17 @@ def test_the_bot_will_not_start_without_a_token(bot_context: App) -> None:
 
 
 def test_help_unknown_commands_and_bad_arguments_get_a_short_line_never_a_traceback(
-    running: App, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer, admin_id: int
 ) -> None:
     chat = Chat(bot_api, ALICE)
     chat.ask("/start")
     assert "/topic add" in chat.ask("/help")
     assert "/broadcast" not in chat.ask("/help")
-    assert "/broadcast" in Chat(bot_api, ALICE, user_id=ADMIN).ask("/help")
+    assert "/broadcast" in Chat(bot_api, ALICE, user_id=admin_id).ask("/help")
     assert "don't know that one" in chat.ask("/frobnicate now")
     replies = [
         chat.ask("/topic dance"),
-        chat.ask("/topic add no colon here"),
+        chat.ask("/topic add :"),
         chat.ask("/subscribe"),
         chat.ask("/subscribe no_such_topic"),
         chat.ask("/settings min 150"),
@@ -102,6 +83,7 @@ def test_help_unknown_commands_and_bad_arguments_get_a_short_line_never_a_traceb
     ]
     assert "usage: /topic" in replies[0]
     assert "&lt;name&gt;: &lt;description&gt;" in replies[1]
+    assert not _own_topics(running.engine, ALICE)
     assert "no topic 'no_such_topic'" in replies[3]
     assert "0-100" in replies[4]
     for reply in replies:
@@ -148,16 +130,25 @@ def test_own_topics_are_added_shown_and_removed_per_chat(
     assert "Recent picks" in alice.ask("/topic show model_merging")
 
 
-def test_a_chinese_topic_without_an_llm_is_refused_honestly_and_not_stored(
+def test_a_chinese_topic_without_an_llm_is_kept_in_its_words_and_the_reader_told_plainly(
     running: App, bot_api: BotApiServer
 ) -> None:
     alice = Chat(bot_api, ALICE)
-    alice.ask("/start")
-    reply = alice.ask("/topic add 扩散语言模型：用离散扩散模型生成文本")
-    assert "only understands English" in reply
-    assert "PAPERRADAR_LLM__BASE_URL" in reply
-    with session_scope(running.engine) as session:
-        assert not session.exec(select(CustomTopic)).all()
+    alice.ask("/start", language="zh-hans")
+    reply = alice.ask("/topic add 扩散语言模型：用离散扩散模型生成文本；关键词：掩码扩散，离散扩散")
+    assert "<code>topic</code>" in reply and "掩码扩散、离散扩散" in reply
+    assert "大语言模型（LLM）" in reply and "PAPERRADAR" not in reply
+    (row,) = _own_topics(running.engine, ALICE)
+    assert (row.title, row.title_en, row.keywords) == (
+        "扩散语言模型",
+        None,
+        ["掩码扩散", "离散扩散"],
+    )
+    own = actions.chat_state(running, str(ALICE)).own
+    assert own is not None
+    topic = own.topics["topic"]
+    assert (topic.title, topic.keywords) == ("扩散语言模型", ["掩码扩散", "离散扩散"])
+    assert "扩散语言模型" in alice.ask("/topic list")
 
 
 def test_a_chinese_topic_is_translated_once_by_the_llm_and_scored_in_english(
@@ -235,6 +226,7 @@ def test_feedback_buttons_record_votes_answer_and_tick_the_pressed_button(
     bot_api.wait_for(lambda state: len(state.answers) == 3, "three callback answers")
 
     answers = [answer.get("text", "") for answer in bot_api.state.answers]
+    assert answers[0].splitlines() == ["Thanks: noted 👍"]
     assert answers[:2] == ["Thanks: noted 👍", "Thanks: noted 👎"]
     assert "not sent to this chat" in answers[2]
     ticked = bot_api.state.edits[1]["reply_markup"]["inline_keyboard"][0]
@@ -266,15 +258,20 @@ def test_search_finds_stored_papers_by_meaning_and_names_past_picks(
 def test_settings_are_shown_changed_and_checked(running: App, bot_api: BotApiServer) -> None:
     alice = Chat(bot_api, ALICE)
     alice.ask("/start")
-    assert "language: the profile default" in alice.ask("/settings")
-    assert "language: en" in alice.ask("/settings language en")
+    shown = alice.ask("/settings")
+    assert "language: English" in shown
+    assert "delivery time: 09:00 (the default)" in shown
+    assert "time zone: Asia/Shanghai (the default)" in shown
+    assert "minimum percent: each topic's own (" in shown
+    assert "语言：中英双语" in alice.ask("/settings language both")
+    assert "language: English" in alice.ask("/settings lang en")
     assert "minimum percent: 60" in alice.ask("/settings min 60")
     assert "max items per topic: 3" in alice.ask("/settings max 3")
     assert "delivery time: 08:30" in alice.ask("/settings time 08:30")
     assert "HH:MM" in alice.ask("/settings time 25:00")
     assert "time zone: Europe/Berlin" in alice.ask("/settings zone Europe/Berlin")
     assert "unknown time zone" in alice.ask("/settings zone Mars/Olympus")
-    assert "time zone: the default" in alice.ask("/settings zone off")
+    assert "time zone: Asia/Shanghai (the default)" in alice.ask("/settings zone off")
     row = _subscription(running.engine, ALICE)
     assert (row.language, row.min_percent, row.max_items, row.delivery_time) == (
         DigestLanguage.EN,
@@ -284,20 +281,22 @@ def test_settings_are_shown_changed_and_checked(running: App, bot_api: BotApiSer
     )
 
 
-def test_admin_commands_check_the_allow_list(running: App, bot_api: BotApiServer) -> None:
+def test_admin_commands_check_the_allow_list(
+    running: App, bot_api: BotApiServer, admin_id: int
+) -> None:
     alice, bob = Chat(bot_api, ALICE), Chat(bot_api, BOB)
     alice.ask("/start")
     bob.ask("/start")
     assert "Only admins" in alice.ask("/broadcast hello")
     assert "Only admins" in alice.ask("/shared add Agents: LLM agents that use tools")
-    admin = Chat(bot_api, ALICE, user_id=ADMIN)
+    admin = Chat(bot_api, ALICE, user_id=admin_id)
     added = admin.ask("/shared add Tool use: LLM agents that call tools and APIs")
     assert "<code>tool_use</code>" in added
     assert "<code>tool_use</code>" in bob.ask("/topic list")
     bob.ask("/subscribe tool_use")
     assert "tool_use" in _subscription(running.engine, BOB).topics
     before = len(bot_api.sent_to(BOB))
-    assert "Sent to 2 chat(s)" in admin.say("/broadcast Maintenance at 22:00", replies=2)[-1].text
+    assert "Sent to 2 chats" in admin.say("/broadcast Maintenance at 22:00", replies=2)[-1].text
     assert bot_api.sent_to(BOB)[before].text == "Maintenance at 22:00"
     assert "Only topics added here" in admin.ask("/shared remove model_merging")
     assert "Removed" in admin.ask("/shared remove tool_use")
@@ -359,9 +358,9 @@ def test_an_over_long_search_is_refused_and_an_echoed_query_is_cut(
 
 
 def test_an_own_topic_never_takes_the_key_of_a_shared_topic(
-    running: App, bot_api: BotApiServer
+    running: App, bot_api: BotApiServer, admin_id: int
 ) -> None:
-    alice, admin = Chat(bot_api, ALICE), Chat(bot_api, ALICE, user_id=ADMIN)
+    alice, admin = Chat(bot_api, ALICE), Chat(bot_api, ALICE, user_id=admin_id)
     alice.ask("/start")
     assert "<code>model_merging_2</code>" in alice.ask("/topic add Model merging: my own take")
     assert "<code>tool_use</code>" in alice.ask("/topic add Tool use: agents that call tools")
@@ -378,12 +377,14 @@ def test_topic_input_splits_on_the_first_colon_outside_urls_or_on_a_pipe(
 ) -> None:
     alice = Chat(bot_api, ALICE)
     alice.ask("/start")
-    assert "&lt;name&gt;: &lt;description&gt;" in alice.ask("/topic add [x](javascript:alert(1))")
-    assert not _own_topics(running.engine, ALICE)
+    # No name colon outside the link: one sentence, kept as text (Telegram HTML makes no link).
+    bare = alice.ask("/topic add [x](javascript:alert(1))")
+    assert "[x](javascript:alert(1))" in bare and "<a" not in bare
     alice.ask("/topic add Agents | LLM agents: tools, see https://example.org/a:b")
     alice.ask("/topic add https://example.org/world：world models for agents")
     alice.ask("/topic add [docs](https://x.org/a:b): what the linked page covers")
     assert [(row.title, row.description) for row in _own_topics(running.engine, ALICE)] == [
+        ("[x](javascript:alert(1))", "[x](javascript:alert(1))"),
         ("Agents", "LLM agents: tools, see https://example.org/a:b"),
         ("https://example.org/world", "world models for agents"),
         ("[docs](https://x.org/a:b)", "what the linked page covers"),
@@ -414,8 +415,8 @@ def test_rate_limits_and_network_blips_log_one_warning_line_and_bugs_keep_their_
     for _ in range(3):
         bot_api.push_command(ALICE, "/help")
     bot_api.wait_for(lambda state: bool(state.sent), "the reply after the third /help")
-    assert [sent.text for sent in bot_api.sent_to(ALICE)] == [views.ERROR_REPLY]
-    warned = [r for r in caplog.records if r.name == "bot.handlers" and r.levelname == "WARNING"]
+    assert [sent.text for sent in bot_api.sent_to(ALICE)] == [words("en")("bot.error.broken")]
+    warned = [r for r in caplog.records if r.name == "bot.failures" and r.levelname == "WARNING"]
     assert [(r.getMessage().count("\n"), r.exc_info) for r in warned] == [(0, None), (0, None)]
     assert "RetryAfter" in warned[0].getMessage() and "NetworkError" in warned[1].getMessage()
     limiter = [r for r in caplog.records if r.name == "telegram.ext.AIORateLimiter"]
@@ -428,9 +429,9 @@ def test_rate_limits_and_network_blips_log_one_warning_line_and_bugs_keep_their_
 
 def test_a_reply_over_telegrams_limit_keeps_whole_lines_that_still_parse() -> None:
     lines = [f"<b>{number}</b> {'x' * 90}" for number in range(100)]
-    fitted = views.fit("\n".join(lines))
+    fitted = views.fit(words("en"), "\n".join(lines))
     assert len(fitted) <= views.MAX_REPLY and fitted.endswith("\n…")
     assert check_html(fitted) is None
     assert fitted.split("\n")[:-1] == lines[: len(fitted.split("\n")) - 1]
-    assert views.fit("short") == "short"
+    assert views.fit(words("en"), "short") == "short"
     assert views.echo("<b>" + "&" * 300) == "&lt;b&gt;" + "&amp;" * 196 + "…"

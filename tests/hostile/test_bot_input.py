@@ -33,6 +33,7 @@ from support.views import HOSTILE_ID, TOPICS
 from bot import actions, views
 from paperradar.app import App
 from paperradar.embed.embeddings import Embedder
+from paperradar.i18n import words
 from paperradar.profiles.profile import Profile
 from paperradar.readers import topics
 from paperradar.settings import Settings
@@ -55,6 +56,7 @@ TABLES: tuple[type[SQLModel], ...] = (Subscription, CustomTopic, Feedback)
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 FORMAT = "&lt;name&gt;: &lt;description&gt;"
 NOT_ACTIVE = "send /start"
+STALE_BUTTON = words("en")("bot.stale_button")
 
 
 @dataclass(frozen=True)
@@ -117,11 +119,21 @@ MESSAGES: dict[str, Say] = {
     "plain text in a group": Say(GROUP, "hello <b>everyone</b>"),
     "plain text from an unknown chat": Say(UNKNOWN, "<script>hi</script>", "/help"),
     "huge plain text": Say(STARTED, "x" * 5000, "/help"),
-    "topic with only a name": Say(TOPIC_CHAT, "/topic add Diffusion", FORMAT),
+    "topic with only a name": Say(
+        TOPIC_CHAT,
+        "/topic add Diffusion",
+        "<code>diffusion</code>",
+        adds=("Diffusion", "Diffusion"),
+    ),
     "topic with only a colon": Say(TOPIC_CHAT, "/topic add :", FORMAT),
     "topic with only a pipe": Say(TOPIC_CHAT, "/topic add |", FORMAT),
+    # No name colon outside the link: one sentence, kept as text (Telegram HTML makes no link).
     "topic that is a javascript link": Say(
-        TOPIC_CHAT, "/topic add [x](javascript:alert(1))", FORMAT
+        TOPIC_CHAT,
+        "/topic add [x](javascript:alert(1))",
+        "[x](javascript:alert(1))",
+        ("<a",),
+        adds=("[x](javascript:alert(1))", "[x](javascript:alert(1))"),
     ),
     "topic with only keywords": Say(TOPIC_CHAT, "/topic add name: ; keywords: a", "empty"),
     "topic with a huge name": Say(TOPIC_CHAT, "/topic add " + "N" * 5000 + ": d", "keep the name"),
@@ -169,15 +181,15 @@ MESSAGES: dict[str, Say] = {
     "settings too many values": Say(STARTED, "/settings min 10 20", "usage: /settings"),
     "shared add by a reader": Say(STARTED, "/shared add <b>x</b>: y", "Only admins", ("<b>x",)),
     "broadcast by a reader": Say(STARTED, "/broadcast <script>", "Only admins"),
-    "shared add with only a name": Say(STARTED, "/shared add Agents", FORMAT, user=ADMIN),
+    "shared add with only a colon": Say(STARTED, "/shared add Agents:", FORMAT, user=ADMIN),
 }
 
 PRESSES: dict[str, Press] = {
-    "garbage data": Press(STARTED, "hello", views.STALE_BUTTON),
-    "empty data": Press(STARTED, "", views.STALE_BUTTON),
-    "markup as data": Press(STARTED, "<script>alert(1)</script>", views.STALE_BUTTON),
-    "data over 64 bytes": Press(STARTED, "fb:+:" + "1" * 100, views.STALE_BUTTON),
-    "a vote that is neither up nor down": Press(STARTED, "fb:x:1", views.STALE_BUTTON),
+    "garbage data": Press(STARTED, "hello", STALE_BUTTON),
+    "empty data": Press(STARTED, "", STALE_BUTTON),
+    "markup as data": Press(STARTED, "<script>alert(1)</script>", STALE_BUTTON),
+    "data over 64 bytes": Press(STARTED, "fb:+:" + "1" * 100, STALE_BUTTON),
+    "a vote that is neither up nor down": Press(STARTED, "fb:x:1", STALE_BUTTON),
     "a pick of another chat's own topic": Press(STARTED, "fb:+:{foreign}", "not sent to this"),
     "a pick that does not exist": Press(STARTED, "fb:-:999999999999999999", "not sent to this"),
     "a vote from an unknown chat": Press(UNKNOWN, "{up}", NOT_ACTIVE),
@@ -258,7 +270,7 @@ def _no_traceback(caplog: pytest.LogCaptureFixture) -> None:
 def _check_reply(text: str, raw: tuple[str, ...]) -> None:
     assert len(text.encode("utf-16-le")) // 2 <= MAX_TEXT
     assert check_html(text) is None, text[:300]
-    assert text != views.ERROR_REPLY and "Traceback" not in text
+    assert text != words("en")("bot.error.broken") and "Traceback" not in text
     assert not UNSAFE.search(text), text[:300]
     for markup in raw:
         assert markup not in text

@@ -48,7 +48,18 @@ def test_topic_specs_read_names_descriptions_and_keywords_in_either_script() -> 
         "扩散语言模型：用扩散模型生成文本；关键词：掩码扩散，离散扩散、扩散"
     )
     assert spec.keywords == ("掩码扩散", "离散扩散", "扩散")
-    for bad in ("no colon", ": only a description", "name:", "name: ; keywords: a"):
+    spec = topics.parse_topic_spec("long-context reasoning with KV cache compression")
+    assert spec == topics.TopicSpec(
+        "Long-context reasoning with KV cache compression",
+        "long-context reasoning with KV cache compression",
+        ("long-context reasoning", "KV cache compression"),
+    )
+    spec = topics.parse_topic_spec("大模型的长上下文推理与KV缓存压缩。")
+    assert (spec.title, spec.keywords) == (
+        "大模型的长上下文推理与KV缓存压缩",
+        ("大模型", "长上下文推理", "KV缓存压缩"),
+    )
+    for bad in (": only a description", "name:", "name: ; keywords: a", "x" * 1001):
         with pytest.raises(topics.TopicError):
             topics.parse_topic_spec(bad)
 

@@ -42,7 +42,8 @@ ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 MAX_TEXT = 4096
 WAIT_SECONDS = 30.0
 # How the bot's /help reply begins (`Chat.replies_to` sends /help as a sentinel).
-HELP_HEAD = "<b>PaperRadar</b>"
+# The end of the first line's bold product name, in either language of /help.
+HELP_HEAD = "PaperRadar</b>"
 
 
 def check_html(text: str) -> str | None:
@@ -110,6 +111,7 @@ class BotApiState:
     sent: list[Sent] = field(default_factory=list)
     answers: list[dict[str, str]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
+    chat_actions: list[dict[str, str]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[int, deque[Failure | None]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
@@ -288,6 +290,12 @@ class BotApiServer:
             self.on_send(sent)
         return _ok(sent.as_message())
 
+    async def _api_sendChatAction(self, params: dict[str, str]) -> web.Response:
+        with self.condition:
+            self.state.chat_actions.append(params)
+            self.condition.notify_all()
+        return _ok(True)
+
     async def _api_answerCallbackQuery(self, params: dict[str, str]) -> web.Response:
         with self.condition:
             self.state.answers.append(params)
@@ -342,7 +350,7 @@ class Chat:
             f"{replies} repl(ies) to {text!r}, then the /help after it",
         )
         got = self.server.sent_to(self.chat_id)[before:]
-        assert got[replies].text.startswith(HELP_HEAD), f"not {replies} repl(ies): {got}"
+        assert HELP_HEAD in got[replies].text.split("\n")[0], f"not {replies} repl(ies): {got}"
         return got[:replies]
 
 

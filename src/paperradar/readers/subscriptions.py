@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from paperradar.errors import PaperRadarError
+from paperradar.i18n import Language, interface_language
 from paperradar.profiles.profile import Profile
+from paperradar.readers.refusal import Refusal
 from paperradar.store.records import Subscription, utc_now
 from paperradar.store.states import DigestLanguage
 from paperradar.text import clean_text, cut
@@ -23,9 +25,18 @@ class SubscriptionError(PaperRadarError):
     """A subscription change names something that does not exist or is out of range."""
 
 
+class ChoiceError(Refusal, SubscriptionError):
+    """A reader's choice (a topic, a setting's value) that does not exist or is out of range."""
+
+
 def _shown(value: str) -> str:
     """A value as an error message quotes it: cleaned, cut short, in quotes."""
-    return repr(cut(clean_text(value), SHOWN_VALUE))
+    return repr(_cut(value))
+
+
+def _cut(value: str) -> str:
+    """A value as a refusal quotes it: cleaned and cut short."""
+    return cut(clean_text(value), SHOWN_VALUE)
 
 
 def find_subscription(session: Session, *, channel: str, recipient: str) -> Subscription | None:
@@ -53,9 +64,8 @@ def _check_topics(profile: Profile, topics: Iterable[str]) -> list[str]:
     keys = list(dict.fromkeys(topics))
     unknown = [key for key in keys if key not in profile.topics]
     if unknown:
-        raise SubscriptionError(
-            f"profile {profile.name!r} has no topic {_shown(unknown[0])} "
-            f"(its topics: {', '.join(profile.topics)})"
+        raise ChoiceError(
+            "bot.refusal.no_shared_topic", key=_cut(unknown[0]), keys=", ".join(profile.topics)
         )
     return keys
 
@@ -125,7 +135,7 @@ def unsubscribe(
         return None
     unknown = [key for key in topics if key not in subscription.topics]
     if unknown:
-        raise SubscriptionError(f"not subscribed to {_shown(unknown[0])}")
+        raise ChoiceError("bot.refusal.not_subscribed", key=_cut(unknown[0]))
     subscription.topics = [key for key in subscription.topics if key not in topics]
     subscription.updated_at = utc_now()
     session.add(subscription)
@@ -157,23 +167,21 @@ def parse_language(value: str) -> DigestLanguage:
     try:
         return DigestLanguage(value.strip().lower())
     except ValueError as error:
-        raise SubscriptionError(f"language must be zh, en or both, not {_shown(value)}") from error
+        raise ChoiceError("bot.refusal.language", value=_cut(value)) from error
 
 
 def parse_percent(value: str) -> int:
     """Read a whole percent 0-100."""
     number = value.strip().rstrip("%")
     if not number.isdigit() or int(number) > 100:
-        raise SubscriptionError(
-            f"minimum percent must be a whole number 0-100, not {_shown(value)}"
-        )
+        raise ChoiceError("bot.refusal.percent", value=_cut(value))
     return int(number)
 
 
 def parse_max_items(value: str) -> int:
     """Read a per-topic cap 1-50."""
     if not value.strip().isdigit() or not 1 <= int(value) <= 50:
-        raise SubscriptionError(f"max items per topic must be 1-50, not {_shown(value)}")
+        raise ChoiceError("bot.refusal.max_items", value=_cut(value))
     return int(value)
 
 
@@ -183,7 +191,7 @@ def parse_delivery_time(value: str) -> str | None:
     if text in {"off", "none", "any"}:
         return None
     if not DELIVERY_TIME.match(text):
-        raise SubscriptionError(f"delivery time must be HH:MM (24 h) or off, not {_shown(value)}")
+        raise ChoiceError("bot.refusal.delivery_time", value=_cut(value))
     return text
 
 
@@ -195,8 +203,25 @@ def parse_timezone(value: str) -> str | None:
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SubscriptionError(
-            f"unknown time zone {_shown(value)}: use a name like Asia/Shanghai, Europe/Berlin or "
-            "America/New_York, or off"
-        ) from None
+        raise ChoiceError("bot.refusal.time_zone", value=_cut(value)) from None
     return text
+
+
+def language_from_code(code: str | None) -> DigestLanguage | None:
+    """A Telegram user's `language_code` as a reading language: zh* is Chinese, the rest English."""
+    if not code:
+        return None
+    return DigestLanguage.ZH if code.lower().startswith("zh") else DigestLanguage.EN
+
+
+def chat_language(
+    chosen: DigestLanguage | None, code: str | None, default: Sequence[str]
+) -> Language:
+    """The language a chat is answered in: its own choice, else its user's, else the profile's.
+
+    A chat that reads both languages is answered in Chinese (as its digests' chrome is).
+    """
+    language = chosen or language_from_code(code)
+    if language is None:
+        return interface_language(default)
+    return "en" if language == DigestLanguage.EN else "zh"

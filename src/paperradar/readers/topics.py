@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from paperradar.errors import ConfigError, PaperRadarError
+from paperradar.errors import ConfigError
 from paperradar.llm.translation import needs_english
 from paperradar.profiles.profile import ARXIV_ID_PATTERN, Language, Profile, SeedPaper, Topic
 from paperradar.readers import feedback
+from paperradar.readers.topic_text import TopicError as TopicError
+from paperradar.readers.topic_text import TopicSpec as TopicSpec
+from paperradar.readers.topic_text import parse_topic_spec as parse_topic_spec
+from paperradar.readers.topic_text import slug
 from paperradar.store.records import CustomTopic, Subscription
 from paperradar.store.states import DigestLanguage
-from paperradar.text import clean_text
 
 OWN_PROFILE_PREFIX = "sub-"
 OWN_PROFILE = re.compile(rf"^{OWN_PROFILE_PREFIX}(\d+)$")
@@ -22,98 +24,6 @@ MAX_OWN_TOPICS = 10
 # The newest 👍 papers per topic that become its anchors.
 MAX_LIKED_SEEDS = 30
 ARXIV_ID = re.compile(ARXIV_ID_PATTERN)
-MAX_TITLE = 100
-MAX_DESCRIPTION = 1000
-MAX_KEYWORDS = 20
-# Full-width colons, semicolons and commas count too (\uff1a \uff1b \uff0c \u3001).
-NAME_COLONS = frozenset(":\uff1a")
-# `name | description` (a full-width bar too) wins over any colon.
-NAME_PIPE = re.compile(r"[|\uff5c]")
-# The word before a colon, when it could be a URL's scheme (`https`, `javascript`).
-SCHEME_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*$")
-# Schemes whose URLs have no `//` after the colon (`javascript:alert(1)`).
-BARE_SCHEMES = frozenset({"javascript", "vbscript", "mailto"})
-TOPIC_FORMAT = "write the topic as <name>: <description> [; keywords: a, b]"
-KEYWORDS_PART = re.compile(
-    r"(?:^|[;\uff1b\n]\s*)(?:keywords?|kw|关键词|关键字)\s*[:\uff1a]\s*(?P<words>.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
-KEYWORD_SEPARATOR = re.compile(r"[,\uff0c\u3001;\uff1b\n]")
-
-
-class TopicError(PaperRadarError):
-    """A topic to add or remove is malformed, unknown or one too many."""
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    """A topic as a user typed it: `name: description; keywords: a, b`."""
-
-    title: str
-    description: str
-    keywords: tuple[str, ...] = ()
-
-    @property
-    def texts(self) -> list[str]:
-        """Every text of the topic, in the order translations come back."""
-        return [self.title, self.description, *self.keywords]
-
-
-def parse_topic_spec(text: str) -> TopicSpec:
-    """Read `name: description` (or `name | description`) with an optional `; keywords: a, b`.
-
-    Colons may be full-width; a colon inside a URL (`https://`, `javascript:`) or inside a
-    Markdown link's `(...)` is part of the name. Control and bidi-override characters go.
-    """
-    cleaned = clean_text(text).strip()
-    pipe = NAME_PIPE.search(cleaned)
-    at = pipe.start() if pipe else _name_colon(cleaned)
-    if at is None:
-        raise TopicError(TOPIC_FORMAT)
-    title, rest = cleaned[:at].strip(), cleaned[at + 1 :].strip()
-    if not title or not rest:
-        raise TopicError(TOPIC_FORMAT)
-    keywords: tuple[str, ...] = ()
-    found = KEYWORDS_PART.search(rest)
-    if found:
-        words = KEYWORD_SEPARATOR.split(found.group("words"))
-        keywords = tuple(dict.fromkeys(word.strip() for word in words if word.strip()))
-        rest = rest[: found.start()].strip()
-    if not rest:
-        raise TopicError("the description is empty: say in a sentence what the topic is about")
-    too_long = any(len(word) > MAX_TITLE for word in keywords)
-    if len(title) > MAX_TITLE or len(rest) > MAX_DESCRIPTION or len(keywords) > MAX_KEYWORDS:
-        too_long = True
-    if too_long:
-        raise TopicError(
-            f"keep the name and each keyword under {MAX_TITLE} characters, the description "
-            f"under {MAX_DESCRIPTION} and at most {MAX_KEYWORDS} keywords"
-        )
-    return TopicSpec(title=title, description=rest, keywords=keywords)
-
-
-def _name_colon(text: str) -> int | None:
-    """Where the first colon that ends a topic's name is: not in a URL or a link's `(...)`."""
-    depth = 0  # how deep inside a Markdown link's `](...)` this character is
-    for index, char in enumerate(text):
-        if char == "(" and (depth or text[index - 1 : index] == "]"):
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        elif char in NAME_COLONS and not depth and not _is_url_colon(text, index):
-            return index
-    return None
-
-
-def _is_url_colon(text: str, index: int) -> bool:
-    """Whether the colon at `index` follows a URL scheme (`scheme://`, `javascript:x`)."""
-    scheme = SCHEME_BEFORE.search(text, 0, index)
-    if text[index] != ":" or scheme is None:
-        return False
-    after = text[index + 1 : index + 3]
-    if after == "//":
-        return True
-    return scheme.group().lower() in BARE_SCHEMES and after[:1] not in {"", " ", "\n", "\t"}
 
 
 def own_profile_name(subscription: Subscription) -> str:
@@ -125,15 +35,6 @@ def subscription_id_of(profile_name: str) -> int | None:
     """The subscription whose own profile this is; None for a shared profile."""
     found = OWN_PROFILE.match(profile_name)
     return int(found.group(1)) if found else None
-
-
-def slug(text: str) -> str:
-    """Turn a title into a topic key: lower-case ASCII words joined by `_`, led by a letter."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    key = "_".join(words)[:40].strip("_")
-    if key and not key[0].isalpha():
-        key = f"t_{key}"
-    return key
 
 
 def _free_key(wanted: str, taken: set[str]) -> str:
@@ -183,9 +84,11 @@ def add_topic(
     """
     existing = custom_topics(session, profile)
     if OWN_PROFILE.match(profile) and len(existing) >= MAX_OWN_TOPICS:
-        raise TopicError(f"at most {MAX_OWN_TOPICS} own topics: remove one first")
+        raise TopicError("bot.refusal.too_many_topics", count=MAX_OWN_TOPICS)
     title_en = english[0] if english else None
-    key = _free_key(slug(title_en or spec.title), {*reserved, *(row.key for row in existing)})
+    # A title in another script, not translated, has no ASCII words worth a key.
+    named = title_en or ("" if needs_english(spec.title) else spec.title)
+    key = _free_key(slug(named), {*reserved, *(row.key for row in existing)})
     row = CustomTopic(
         profile=profile,
         key=key,
