@@ -1,10 +1,11 @@
 """The client-side search index, pure: one shard a month of picked papers, as JSON in scripts.
 
 A shard holds one compact row per paper (id, day, title, Chinese title and TL;DR, authors and
-its picks), searched by substring, and the words of the papers' abstracts as an inverted index
-(each distinct word once, with the rows that use it), searched by word prefix. Shards are
-scripts rather than fetched files so that search also works from file:// pages, and one
-month's shard is all a day's run rewrites.
+its picks), searched by substring; the titles of the topics in both languages (a pick is found
+by its topic's name, `模型融合` or `model merging`); and the words of the papers' abstracts as an
+inverted index (each distinct word once, with the rows that use it), searched by word prefix.
+Shards are scripts rather than fetched files so that search also works from file:// pages,
+and one month's shard is all a day's run rewrites.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Sequence
 
 from paperradar.profiles.profile import Profile
 from paperradar.rank.lexical import STOPWORDS
+from paperradar.text import latex_to_unicode
 from paperradar.web.archive import PickRow
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 SEARCH_FIELDS = ("id", "day", "title", "title_zh", "tldr_zh", "authors", "picks")
 SEARCH_GLOBAL = "PAPERRADAR_SEARCH"
 # Letters and digits of any script; search.js splits queries the same way.
@@ -54,9 +56,9 @@ def _rows(picks: Sequence[PickRow]) -> tuple[list[list[object]], list[PickRow]]:
             [
                 paper_id,
                 pick.day.isoformat(),
-                pick.paper.title,
-                (summary.title_zh or "") if summary else "",
-                (summary.tldr_zh or "") if summary else "",
+                latex_to_unicode(pick.paper.title),
+                latex_to_unicode(summary.title_zh or "") if summary else "",
+                latex_to_unicode(summary.tldr_zh or "") if summary else "",
                 ", ".join(pick.paper.authors),
                 picked[paper_id],
             ]
@@ -85,8 +87,11 @@ def search_shard(picks: Sequence[PickRow], profiles: Sequence[Profile]) -> dict[
     return {
         "version": INDEX_VERSION,
         "fields": list(SEARCH_FIELDS),
+        # Each topic's [English title, Chinese title or ""], searched with its picks.
         "topics": {
-            profile.name: {key: topic.title for key, topic in profile.topics.items()}
+            profile.name: {
+                key: [topic.title, topic.title_zh or ""] for key, topic in profile.topics.items()
+            }
             for profile in profiles
         },
         # Query words the word index leaves out; search.js ignores them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,9 +14,13 @@ from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import format_authors, has_summary, strip_control_characters
+from paperradar.i18n import Language, Words, interface_language, words
+from paperradar.i18n.catalog import catalog
 from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
+from paperradar.text import latex_to_unicode
 from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
+from paperradar.web.dates import formatted
 from paperradar.web.trends import ProfileTrends
 
 # Pages may run their own scripts and styles and nothing else; no inline code, no CDN.
@@ -49,6 +54,17 @@ class Site:
         """Return the shown profile of that name."""
         return next((profile for profile in self.profiles if profile.name == name), None)
 
+    @property
+    def home(self) -> Profile | None:
+        """The profile the site's own pages (search, papers) speak for: the first shown."""
+        return self.profiles[0] if self.profiles else None
+
+    @property
+    def languages(self) -> tuple[Language, ...]:
+        """The languages of paper text the site shows: every language a shown profile reads."""
+        shown = {language for profile in self.profiles for language in profile.languages}
+        return tuple(language for language in ("zh", "en") if language in shown) or ("zh", "en")
+
 
 @dataclass(frozen=True)
 class CalendarMonth:
@@ -73,13 +89,13 @@ def paper_path(arxiv_id: str) -> str:
     return f"papers/{arxiv_id.replace('/', '_')}.html"
 
 
-def calendar_months(entries: Sequence[DayEntry]) -> list[CalendarMonth]:
+def calendar_months(entries: Sequence[DayEntry], t: Words) -> list[CalendarMonth]:
     """Lay out the digest days as month grids, Monday first, newest month first."""
     months = sorted({(entry.day.year, entry.day.month) for entry in entries}, reverse=True)
     grid = calendar.Calendar(firstweekday=0)
     return [
         CalendarMonth(
-            label=f"{year}-{month:02d}",
+            label=formatted(t, date(year, month, 1), "web.calendar.month_pattern"),
             weeks=tuple(
                 tuple(day if day.month == month else None for day in week)
                 for week in grid.monthdatescalendar(year, month)
@@ -109,6 +125,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["latex"] = latex_to_unicode
     environment.globals.update(
         authors=format_authors,
         ok=has_summary,
@@ -122,9 +139,39 @@ def _environment() -> Environment:
     return environment
 
 
-def _render(site: Site, template: str, path: str, **variables: object) -> Page:
+def _words_of(site: Site, profile: Profile | None) -> Words:
+    """The words of a profile's pages; of the site's own pages, its first profile's."""
+    home = profile or site.home
+    return words(interface_language(home.languages if home else site.languages))
+
+
+def _render(
+    site: Site, template: str, path: str, profile: Profile | None, **variables: object
+) -> Page:
+    """Render a page in the words of `profile` (of the site's first profile when None)."""
     root = "../" * path.count("/")
-    text = _environment().get_template(template).render(site=site, root=root, **variables)
+    home = profile or site.home
+    languages = tuple(profile.languages) if profile else site.languages
+    t = _words_of(site, profile)
+
+    def month_label(month: str) -> str:
+        return formatted(t, date.fromisoformat(f"{month}-01"), "web.calendar.month_pattern")
+
+    text = (
+        _environment()
+        .get_template(template)
+        .render(
+            site=site,
+            root=root,
+            t=t,
+            home=home,
+            profile=profile,
+            show_zh="zh" in languages,
+            show_en="en" in languages,
+            month_label=month_label,
+            **variables,
+        )
+    )
     return Page(path, text.encode("utf-8"))
 
 
@@ -135,7 +182,7 @@ def render_day(site: Site, view: DigestView, days: Sequence[DayEntry]) -> Page:
     before = shown[at - 1] if at else None
     after = shown[at + 1] if at is not None and at + 1 < len(shown) else None
     path = day_path(view.profile.name, view.day)
-    return _render(site, "day.html.j2", path, view=view, before=before, after=after)
+    return _render(site, "day.html.j2", path, view.profile, view=view, before=before, after=after)
 
 
 def render_index(
@@ -154,10 +201,10 @@ def render_index(
         site,
         "index.html.j2",
         path,
-        profile=profile,
+        profile,
         view=latest,
         entries={entry.day: entry for entry in entries},
-        months=calendar_months(entries),
+        months=calendar_months(entries, _words_of(site, profile)),
         trends=trends,
         keywords_since=archive.keywords_since,
     )
@@ -190,7 +237,7 @@ def render_topic(
         site,
         "topic.html.j2",
         topic_path(profile.name, key),
-        profile=profile,
+        profile,
         key=key,
         topic=profile.topics[key],
         months=months,
@@ -208,7 +255,7 @@ def render_topic_month(
         site,
         "topic_month.html.j2",
         topic_month_path(profile.name, key, month),
-        profile=profile,
+        profile,
         key=key,
         topic=profile.topics[key],
         month=month,
@@ -231,6 +278,7 @@ def render_paper(site: Site, detail: PaperDetail, picks: Sequence[PickRow]) -> P
         site,
         "paper.html.j2",
         paper_path(detail.paper.arxiv_id),
+        None,
         paper=detail.paper,
         summary=detail.summary,
         picks=picks,
@@ -238,9 +286,27 @@ def render_paper(site: Site, detail: PaperDetail, picks: Sequence[PickRow]) -> P
     )
 
 
+# The words search.js shows, with their plural forms and `{count}`/`{query}` left to fill in.
+SEARCH_WORDS = ("total", "found", "first_shown", "empty", "empty_hint")
+
+
+def search_words(language: Language) -> str:
+    """The search script's words in a language, as JSON for the page's `data-words`."""
+    texts = {name: catalog()[f"web.search.{name}"][language] for name in SEARCH_WORDS}
+    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
+
+
 def render_search(site: Site, shards: Sequence[str]) -> Page:
     """Render the search page, loading the index shards (YYYY-MM, newest first)."""
-    return _render(site, "search.html.j2", "search.html", shards=shards)
+    language = _words_of(site, None).language
+    return _render(
+        site,
+        "search.html.j2",
+        "search.html",
+        None,
+        shards=shards,
+        search_words=search_words(language),
+    )
 
 
 def render_feed(site: Site, profile: Profile, key: str | None, picks: Sequence[PickRow]) -> Page:
@@ -255,7 +321,7 @@ def render_feed(site: Site, profile: Profile, key: str | None, picks: Sequence[P
         site,
         "feed.atom.j2",
         path,
-        profile=profile,
+        profile,
         key=key,
         picks=picks,
         updated=updated,
