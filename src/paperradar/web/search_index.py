@@ -22,7 +22,7 @@ from paperradar.web.archive import PickRow
 
 INDEX_VERSION = 3
 SEARCH_FIELDS = ("id", "day", "title", "title_zh", "tldr_zh", "authors", "picks")
-SEARCH_GLOBAL = "PAPERRADAR_SEARCH"
+SEARCH_GLOBAL = "paperradarShards"
 # Letters and digits of any script; search.js splits queries the same way.
 _TOKEN = re.compile(r"[^\W_]+")
 

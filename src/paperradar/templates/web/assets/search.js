@@ -8,7 +8,7 @@
   var LIMIT = 100;
   var SHORTEST_PREFIX = 3; // shorter words must match an abstract word exactly
   var WORD = /[\p{L}\p{N}]+/gu;
-  var shards = window.PAPERRADAR_SEARCH || [];
+  var shards = window.paperradarShards || [];
   var docs = [];
   var topics = {};
   var ignored = {};
