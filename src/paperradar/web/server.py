@@ -90,11 +90,12 @@ class ArchiveRequestHandler(SimpleHTTPRequestHandler):
         """Answer a file with caching headers, gzipped when the client accepts it."""
         translated = self.translate_path(self.path)
         path = Path(translated)
-        if translated.endswith("/") and path.is_dir():
-            path /= "index.html"
-        if not path.is_file() or (translated.endswith("/") and path.name != "index.html"):
-            # Folders (a redirect, or 404), missing files and a file asked for as a folder,
-            # as the standard handler answers them.
+        # A trailing slash asks for a folder: its index.html, or the standard handler's answer.
+        as_folder = translated.endswith("/")
+        if as_folder and path.is_dir():
+            path, as_folder = path / "index.html", False
+        if as_folder or not path.is_file():
+            # Folders (a redirect, or 404), missing files and a file asked for as a folder.
             return super().send_head()  # type: ignore[return-value]
         stat = path.stat()
         content_type = self.guess_type(path)
