@@ -15,6 +15,8 @@ import json
 import re
 from collections.abc import Sequence
 
+from paperradar.i18n import Language
+from paperradar.i18n.catalog import catalog
 from paperradar.profiles.profile import Profile
 from paperradar.rank.lexical import STOPWORDS
 from paperradar.text import latex_to_unicode
@@ -106,3 +108,13 @@ def search_script(shard: dict[str, object]) -> bytes:
     """Serialise a shard as a one-statement script that appends it to a global list."""
     data = json.dumps(shard, ensure_ascii=False, separators=(",", ":"))
     return f"(window.{SEARCH_GLOBAL}=window.{SEARCH_GLOBAL}||[]).push({data});\n".encode()
+
+
+# The words search.js shows, with their plural forms and `{count}`/`{query}` left to fill in.
+SEARCH_WORDS = ("total", "found", "first_shown", "empty", "empty_hint")
+
+
+def search_words(language: Language) -> str:
+    """The search script's words in a language, as JSON for the page's `data-words`."""
+    texts = {name: catalog()[f"web.search.{name}"][language] for name in SEARCH_WORDS}
+    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))

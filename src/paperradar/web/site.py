@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
 
 from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import format_authors, has_summary, strip_control_characters
 from paperradar.i18n import Language, Words, interface_language, words
-from paperradar.i18n.catalog import catalog
 from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
 from paperradar.text import latex_to_unicode
 from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
-from paperradar.web.dates import formatted
+from paperradar.web.dates import calendar_months, month_label
+from paperradar.web.search_index import search_words
 from paperradar.web.trends import ProfileTrends
 
 # Pages may run their own scripts and styles and nothing else; no inline code, no CDN.
@@ -66,14 +64,6 @@ class Site:
         return tuple(language for language in ("zh", "en") if language in shown) or ("zh", "en")
 
 
-@dataclass(frozen=True)
-class CalendarMonth:
-    """One month of the calendar: weeks of days (None outside the month), newest month first."""
-
-    label: str
-    weeks: tuple[tuple[date | None, ...], ...]
-
-
 def day_path(profile: str, day: date) -> str:
     """Where a profile's digest of a day lives."""
     return f"{profile}/{day.isoformat()}.html"
@@ -87,22 +77,6 @@ def topic_path(profile: str, key: str, suffix: str = "html") -> str:
 def paper_path(arxiv_id: str) -> str:
     """Where a paper's page lives (old-style ids like cs/0112017 lose their slash)."""
     return f"papers/{arxiv_id.replace('/', '_')}.html"
-
-
-def calendar_months(entries: Sequence[DayEntry], t: Words) -> list[CalendarMonth]:
-    """Lay out the digest days as month grids, Monday first, newest month first."""
-    months = sorted({(entry.day.year, entry.day.month) for entry in entries}, reverse=True)
-    grid = calendar.Calendar(firstweekday=0)
-    return [
-        CalendarMonth(
-            label=formatted(t, date(year, month, 1), "web.calendar.month_pattern"),
-            weeks=tuple(
-                tuple(day if day.month == month else None for day in week)
-                for week in grid.monthdatescalendar(year, month)
-            ),
-        )
-        for year, month in months
-    ]
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -153,10 +127,6 @@ def _render(
     home = profile or site.home
     languages = tuple(profile.languages) if profile else site.languages
     t = _words_of(site, profile)
-
-    def month_label(month: str) -> str:
-        return formatted(t, date.fromisoformat(f"{month}-01"), "web.calendar.month_pattern")
-
     text = (
         _environment()
         .get_template(template)
@@ -168,7 +138,7 @@ def _render(
             profile=profile,
             show_zh="zh" in languages,
             show_en="en" in languages,
-            month_label=month_label,
+            month_label=partial(month_label, t),
             **variables,
         )
     )
@@ -284,16 +254,6 @@ def render_paper(site: Site, detail: PaperDetail, picks: Sequence[PickRow]) -> P
         picks=picks,
         also=also,
     )
-
-
-# The words search.js shows, with their plural forms and `{count}`/`{query}` left to fill in.
-SEARCH_WORDS = ("total", "found", "first_shown", "empty", "empty_hint")
-
-
-def search_words(language: Language) -> str:
-    """The search script's words in a language, as JSON for the page's `data-words`."""
-    texts = {name: catalog()[f"web.search.{name}"][language] for name in SEARCH_WORDS}
-    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))
 
 
 def render_search(site: Site, shards: Sequence[str]) -> Page:
