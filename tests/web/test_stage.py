@@ -17,11 +17,13 @@ from support.web_site import FIRST_DAY, SECOND_DAY, WebArchive
 
 from paperradar.app import App
 from paperradar.cli.main import main
+from paperradar.i18n import words
 from paperradar.profiles.profile import Profile
 from paperradar.service.pipeline import run_stage
 from paperradar.settings import WebSettings
 from paperradar.web import stage as web
 from paperradar.web.archive import PaperBrief, PickRow, SummaryBrief
+from paperradar.web.chart import TrendPoint, trend_chart
 from paperradar.web.search_index import (
     SEARCH_FIELDS,
     SEARCH_GLOBAL,
@@ -30,7 +32,7 @@ from paperradar.web.search_index import (
 )
 from paperradar.web.server import start_server, stop_server
 from paperradar.web.site import CONTENT_SECURITY_POLICY, Site, render_feed
-from paperradar.web.trends import TrendPoint, count_terms, top_keywords, trend_chart
+from paperradar.web.trends import count_terms, top_keywords
 
 BASE_URL = "https://radar.example.org/archive/"
 
@@ -107,6 +109,7 @@ def test_search_index_has_a_row_per_picked_paper_with_its_chinese_fields(
     days = [row["day"] for row in rows.values()]
     assert days == sorted(days, reverse=True)
     topics = shard["topics"]["default"]
+    assert topics["model_merging"] == ["Model merging and heterogeneous model fusion", "模型融合"]
     for row in rows.values():
         for profile, topic, day, percent in row["picks"]:
             assert profile == "default" and topic in topics
@@ -199,12 +202,15 @@ def test_topic_page_draws_its_trend_as_svg_with_a_bar_per_digest_day(
     start, end = html.index("<svg"), html.index("</svg>") + len("</svg>")
     svg = ElementTree.fromstring(html[start:end])
     namespace = "{http://www.w3.org/2000/svg}"
+    assert svg.get("viewBox") is None  # x in percent of the page, labels in pixels
     bars = svg.findall(f"{namespace}rect")
     assert len(bars) == 2  # the two digest days
-    titles = [bar.find(f"{namespace}title").text for bar in bars]  # type: ignore[union-attr]
-    assert titles[0].startswith(f"{FIRST_DAY.isoformat()}: ")  # type: ignore[union-attr]
-    assert "top " in titles[1]  # type: ignore[operator]
-    assert svg.findall(f"{namespace}polyline")
+    assert all(bar.get("x", "").endswith("%") for bar in bars)
+    titles = [bar.find(f"{namespace}title").text or "" for bar in bars]  # type: ignore[union-attr]
+    assert titles[0].startswith(words("zh").day(FIRST_DAY, year=True) + "：精选")
+    assert "最高相关度" in titles[1]
+    assert [line.get("class") for line in svg.findall(f"{namespace}line")][1:] == ["relevance"]
+    assert '<th scope="row">2025年10月</th>' in html  # the values, without hovering
 
 
 def test_trend_chart_scales_bars_to_the_busiest_day_and_breaks_the_line_on_gaps() -> None:
@@ -213,15 +219,33 @@ def test_trend_chart_scales_bars_to_the_busiest_day_and_breaks_the_line_on_gaps(
         TrendPoint(start + timedelta(days=offset), picks, top)
         for offset, (picks, top) in enumerate([(2, 70), (4, 88), (0, None), (1, 45)])
     ]
-    chart = trend_chart(points)
-    heights = [bar.height for bar in chart.bars]
-    assert heights[1] == pytest.approx(chart.bottom - chart.top)
-    assert heights[0] == pytest.approx(heights[1] / 2)
-    assert heights[2] == 0
-    assert len(chart.lines) == 1  # 70 → 88, then a gap; 45 alone is a dot
+    chart = trend_chart(points, words("zh"))
+    assert [bar.height for bar in chart.bars] == [0.5, 1, 0, 0.25]
+    assert [bar.value for bar in chart.bars] == [2, 4, 0, 1]
+    assert len(chart.segments) == 1  # 70 → 88, then a gap; 45 alone is a dot
     assert len(chart.dots) == 3
-    assert [tick.label for tick in chart.ticks] == ["2025-09", "Oct"]  # the year once
-    assert chart.bars[2].title == "2025-10-01: 0 picks"
+    assert [tick.label for tick in chart.ticks] == ["9月29日", "9月30日", "10月1日", "10月2日"]
+    assert chart.bars[2].title == "2025年10月1日 星期三：精选 0 篇"
+    assert chart.bar_labels  # four days across the width: room for a value on each bar
+    assert chart.bars[0].x < 0.25 < chart.bars[-1].x  # the days span the plot's width
+
+
+def test_trend_chart_draws_a_five_month_gap_as_a_gap_on_a_time_axis() -> None:
+    days = [date(2025, 1, 6), date(2025, 1, 7), date(2025, 6, 10)]
+    chart = trend_chart([TrendPoint(day, 2, 60) for day in days], words("en"))
+    first, second, last = chart.bars
+    assert first.x < 0.01 and last.x + last.width > 0.99  # the whole width, oldest to newest
+    assert second.x - first.x == pytest.approx(1 / 156)  # one day of the 156 shown
+    assert last.x - second.x > 0.95  # the five months between are empty space
+    assert len(chart.segments) == 1  # the line does not bridge the pause
+    assert not chart.bar_labels  # bars a day apart: their values are in the table
+    assert [(month.label, month.days, month.picks) for month in chart.months] == [
+        ("Jan 2025", 2, 4),
+        ("Jun 2025", 1, 2),
+    ]
+    labels = [tick.label for tick in chart.ticks]
+    assert labels[0] == "Jan 2025" and len(labels) <= 6
+    assert all(0 <= tick.x <= 1 for tick in chart.ticks)
 
 
 def test_keywords_favour_terms_the_picks_share_over_terms_every_paper_uses() -> None:

@@ -1,10 +1,11 @@
 """The client-side search index, pure: one shard a month of picked papers, as JSON in scripts.
 
 A shard holds one compact row per paper (id, day, title, Chinese title and TL;DR, authors and
-its picks), searched by substring, and the words of the papers' abstracts as an inverted index
-(each distinct word once, with the rows that use it), searched by word prefix. Shards are
-scripts rather than fetched files so that search also works from file:// pages, and one
-month's shard is all a day's run rewrites.
+its picks), searched by substring; the titles of the topics in both languages (a pick is found
+by its topic's name, `模型融合` or `model merging`); and the words of the papers' abstracts as an
+inverted index (each distinct word once, with the rows that use it), searched by word prefix.
+Shards are scripts rather than fetched files so that search also works from file:// pages,
+and one month's shard is all a day's run rewrites.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import json
 import re
 from collections.abc import Sequence
 
+from paperradar.i18n import Language
+from paperradar.i18n.catalog import catalog
 from paperradar.profiles.profile import Profile
 from paperradar.rank.lexical import STOPWORDS
+from paperradar.text import latex_to_unicode
 from paperradar.web.archive import PickRow
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 SEARCH_FIELDS = ("id", "day", "title", "title_zh", "tldr_zh", "authors", "picks")
-SEARCH_GLOBAL = "PAPERRADAR_SEARCH"
+SEARCH_GLOBAL = "paperradarShards"
 # Letters and digits of any script; search.js splits queries the same way.
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -54,9 +58,9 @@ def _rows(picks: Sequence[PickRow]) -> tuple[list[list[object]], list[PickRow]]:
             [
                 paper_id,
                 pick.day.isoformat(),
-                pick.paper.title,
-                (summary.title_zh or "") if summary else "",
-                (summary.tldr_zh or "") if summary else "",
+                latex_to_unicode(pick.paper.title),
+                latex_to_unicode(summary.title_zh or "") if summary else "",
+                latex_to_unicode(summary.tldr_zh or "") if summary else "",
                 ", ".join(pick.paper.authors),
                 picked[paper_id],
             ]
@@ -85,8 +89,11 @@ def search_shard(picks: Sequence[PickRow], profiles: Sequence[Profile]) -> dict[
     return {
         "version": INDEX_VERSION,
         "fields": list(SEARCH_FIELDS),
+        # Each topic's [English title, Chinese title or ""], searched with its picks.
         "topics": {
-            profile.name: {key: topic.title for key, topic in profile.topics.items()}
+            profile.name: {
+                key: [topic.title, topic.title_zh or ""] for key, topic in profile.topics.items()
+            }
             for profile in profiles
         },
         # Query words the word index leaves out; search.js ignores them.
@@ -101,3 +108,13 @@ def search_script(shard: dict[str, object]) -> bytes:
     """Serialise a shard as a one-statement script that appends it to a global list."""
     data = json.dumps(shard, ensure_ascii=False, separators=(",", ":"))
     return f"(window.{SEARCH_GLOBAL}=window.{SEARCH_GLOBAL}||[]).push({data});\n".encode()
+
+
+# The words search.js shows, with their plural forms and `{count}`/`{query}` left to fill in.
+SEARCH_WORDS = ("total", "found", "first_shown", "empty", "empty_hint")
+
+
+def search_words(language: Language) -> str:
+    """The search script's words in a language, as JSON for the page's `data-words`."""
+    texts = {name: catalog()[f"web.search.{name}"][language] for name in SEARCH_WORDS}
+    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))

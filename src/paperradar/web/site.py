@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
 
 from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
 from paperradar.compose.rendering import format_authors, has_summary, strip_control_characters
+from paperradar.i18n import Language, Words, interface_language, words
 from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
+from paperradar.text import latex_to_unicode
 from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
+from paperradar.web.dates import calendar_months, month_label
+from paperradar.web.search_index import search_words
 from paperradar.web.trends import ProfileTrends
 
 # Pages may run their own scripts and styles and nothing else; no inline code, no CDN.
@@ -49,13 +52,16 @@ class Site:
         """Return the shown profile of that name."""
         return next((profile for profile in self.profiles if profile.name == name), None)
 
+    @property
+    def home(self) -> Profile | None:
+        """The profile the site's own pages (search, papers) speak for: the first shown."""
+        return self.profiles[0] if self.profiles else None
 
-@dataclass(frozen=True)
-class CalendarMonth:
-    """One month of the calendar: weeks of days (None outside the month), newest month first."""
-
-    label: str
-    weeks: tuple[tuple[date | None, ...], ...]
+    @property
+    def languages(self) -> tuple[Language, ...]:
+        """The languages of paper text the site shows: every language a shown profile reads."""
+        shown = {language for profile in self.profiles for language in profile.languages}
+        return tuple(language for language in ("zh", "en") if language in shown) or ("zh", "en")
 
 
 def day_path(profile: str, day: date) -> str:
@@ -71,22 +77,6 @@ def topic_path(profile: str, key: str, suffix: str = "html") -> str:
 def paper_path(arxiv_id: str) -> str:
     """Where a paper's page lives (old-style ids like cs/0112017 lose their slash)."""
     return f"papers/{arxiv_id.replace('/', '_')}.html"
-
-
-def calendar_months(entries: Sequence[DayEntry]) -> list[CalendarMonth]:
-    """Lay out the digest days as month grids, Monday first, newest month first."""
-    months = sorted({(entry.day.year, entry.day.month) for entry in entries}, reverse=True)
-    grid = calendar.Calendar(firstweekday=0)
-    return [
-        CalendarMonth(
-            label=f"{year}-{month:02d}",
-            weeks=tuple(
-                tuple(day if day.month == month else None for day in week)
-                for week in grid.monthdatescalendar(year, month)
-            ),
-        )
-        for year, month in months
-    ]
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -109,6 +99,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["latex"] = latex_to_unicode
     environment.globals.update(
         authors=format_authors,
         ok=has_summary,
@@ -122,9 +113,35 @@ def _environment() -> Environment:
     return environment
 
 
-def _render(site: Site, template: str, path: str, **variables: object) -> Page:
+def _words_of(site: Site, profile: Profile | None) -> Words:
+    """The words of a profile's pages; of the site's own pages, its first profile's."""
+    home = profile or site.home
+    return words(interface_language(home.languages if home else site.languages))
+
+
+def _render(
+    site: Site, template: str, path: str, profile: Profile | None, **variables: object
+) -> Page:
+    """Render a page in the words of `profile` (of the site's first profile when None)."""
     root = "../" * path.count("/")
-    text = _environment().get_template(template).render(site=site, root=root, **variables)
+    home = profile or site.home
+    languages = tuple(profile.languages) if profile else site.languages
+    t = _words_of(site, profile)
+    text = (
+        _environment()
+        .get_template(template)
+        .render(
+            site=site,
+            root=root,
+            t=t,
+            home=home,
+            profile=profile,
+            show_zh="zh" in languages,
+            show_en="en" in languages,
+            month_label=partial(month_label, t),
+            **variables,
+        )
+    )
     return Page(path, text.encode("utf-8"))
 
 
@@ -135,7 +152,7 @@ def render_day(site: Site, view: DigestView, days: Sequence[DayEntry]) -> Page:
     before = shown[at - 1] if at else None
     after = shown[at + 1] if at is not None and at + 1 < len(shown) else None
     path = day_path(view.profile.name, view.day)
-    return _render(site, "day.html.j2", path, view=view, before=before, after=after)
+    return _render(site, "day.html.j2", path, view.profile, view=view, before=before, after=after)
 
 
 def render_index(
@@ -154,10 +171,10 @@ def render_index(
         site,
         "index.html.j2",
         path,
-        profile=profile,
+        profile,
         view=latest,
         entries={entry.day: entry for entry in entries},
-        months=calendar_months(entries),
+        months=calendar_months(entries, _words_of(site, profile)),
         trends=trends,
         keywords_since=archive.keywords_since,
     )
@@ -190,7 +207,7 @@ def render_topic(
         site,
         "topic.html.j2",
         topic_path(profile.name, key),
-        profile=profile,
+        profile,
         key=key,
         topic=profile.topics[key],
         months=months,
@@ -208,7 +225,7 @@ def render_topic_month(
         site,
         "topic_month.html.j2",
         topic_month_path(profile.name, key, month),
-        profile=profile,
+        profile,
         key=key,
         topic=profile.topics[key],
         month=month,
@@ -231,6 +248,7 @@ def render_paper(site: Site, detail: PaperDetail, picks: Sequence[PickRow]) -> P
         site,
         "paper.html.j2",
         paper_path(detail.paper.arxiv_id),
+        None,
         paper=detail.paper,
         summary=detail.summary,
         picks=picks,
@@ -240,7 +258,15 @@ def render_paper(site: Site, detail: PaperDetail, picks: Sequence[PickRow]) -> P
 
 def render_search(site: Site, shards: Sequence[str]) -> Page:
     """Render the search page, loading the index shards (YYYY-MM, newest first)."""
-    return _render(site, "search.html.j2", "search.html", shards=shards)
+    language = _words_of(site, None).language
+    return _render(
+        site,
+        "search.html.j2",
+        "search.html",
+        None,
+        shards=shards,
+        search_words=search_words(language),
+    )
 
 
 def render_feed(site: Site, profile: Profile, key: str | None, picks: Sequence[PickRow]) -> Page:
@@ -255,7 +281,7 @@ def render_feed(site: Site, profile: Profile, key: str | None, picks: Sequence[P
         site,
         "feed.atom.j2",
         path,
-        profile=profile,
+        profile,
         key=key,
         picks=picks,
         updated=updated,

@@ -23,11 +23,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from paperradar.compose.digests import view_digest
+from paperradar.i18n import interface_language, words
 from paperradar.profiles.profile import Profile
 from paperradar.readers.topics import subscription_id_of
 from paperradar.reports import StageReport
 from paperradar.store.db import session_scope
 from paperradar.store.files import write_atomic
+from paperradar.store.states import SummaryStatus
 from paperradar.web import site
 from paperradar.web.archive import Archive, PickRow, load_archive, paper_details
 from paperradar.web.search_index import search_script, search_shard, shard_month
@@ -169,7 +171,8 @@ def _profile_pages(
             if view is not None:
                 yield site.render_day(info, view, entries)
         latest = view_digest(session, profile=profile, day=entries[-1].day) if entries else None
-        trends = profile_trends(archive, profile, background)
+        t = words(interface_language(profile.languages))
+        trends = profile_trends(archive, profile, background, t)
         for at_root in (False, True) if position == 0 else (False,):
             yield site.render_index(
                 info, profile, latest=latest, archive=archive, trends=trends, at_root=at_root
@@ -191,6 +194,10 @@ def _paper_pages(
         if day is None or any(pick.day == day for pick in picks)
     ]
     for detail in paper_details(session, shown):
+        summary = detail.summary
+        if summary is not None and summary.status == SummaryStatus.FAILED:
+            # The reader sees "summary unavailable"; why is the operator's business.
+            logger.info("web: %s has no summary to show: %s", summary.paper_id, summary.error)
         yield site.render_paper(info, detail, by_paper[detail.paper.arxiv_id])
 
 
