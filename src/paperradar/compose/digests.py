@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from paperradar.compose.people import PersonItem, follows_of, people_items
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.picks import best_first, day_matches, select_picks
 from paperradar.reports import StageReport
@@ -49,11 +50,14 @@ class DigestView:
     announced: bool
     candidates: int
     sections: tuple[TopicSection, ...]
+    # "People you follow": the day's papers by followed authors, shown first (compose/people.py).
+    people: tuple[PersonItem, ...] = ()
 
     @property
     def pick_count(self) -> int:
         """How many papers the digest shows."""
-        return sum(len(section.items) for section in self.sections)
+        extra = sum(1 for item in self.people if item.picked_under is None)
+        return sum(len(section.items) for section in self.sections) + extra
 
 
 def compose_digest(session: Session, *, profile: Profile, day: date) -> Digest | None:
@@ -137,7 +141,10 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
                 ItemView(item.rank, papers[item.paper_id], own, also, summaries.get(item.paper_id))
             )
         sections.append(TopicSection(key, topic, tuple(views)))
-    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections))
+    picked = {item.paper.arxiv_id: section.key for section in sections for item in section.items}
+    follows = follows_of(session, profile)
+    people = people_items(session, profile=profile, day=day, follows=follows, picked=picked)
+    return DigestView(profile, day, digest.announced, digest.candidates, tuple(sections), people)
 
 
 def run(engine: Engine, day: date, *, profiles: Sequence[Profile]) -> StageReport:

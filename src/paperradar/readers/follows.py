@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from paperradar.readers.authors import (
     author_position,
     fold,
     identities,
+    is_by,
     parse_name,
 )
 from paperradar.store.records import FollowedAuthor, Paper
@@ -151,3 +153,28 @@ def pinned_identity(session: Session, followed: Followed) -> Identity | None:
         ),
         None,
     )
+
+
+def papers_of_day_by(
+    session: Session, follows: Sequence[Followed], day: date
+) -> dict[str, tuple[str, ...]]:
+    """The day's candidates by people followed: each paper's id and the follows (as written)
+    it is by, in paper id order."""
+    if not follows:
+        return {}
+    pinned = {followed: pinned_identity(session, followed) for followed in follows}
+    rows = session.exec(
+        select(Paper.arxiv_id, Paper.authors)
+        .where(Paper.first_announced_on == day)
+        .order_by(col(Paper.arxiv_id))
+    )
+    found: dict[str, tuple[str, ...]] = {}
+    for paper_id, authors in rows:
+        by = tuple(
+            followed.written
+            for followed in follows
+            if is_by(followed.name, list(authors), pinned[followed])
+        )
+        if by:
+            found[paper_id] = by
+    return found
