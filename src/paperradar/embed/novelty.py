@@ -72,7 +72,14 @@ def percentiles(values: Sequence[float]) -> list[int]:
     return [round(100 * (b + e / 2) / (len(array) - 1)) for b, e in zip(below, equal, strict=True)]
 
 
-def score_day(session: Session, model: str, day: date) -> int:
+def score_day(
+    session: Session,
+    model: str,
+    day: date,
+    *,
+    k: int = NEIGHBOURS,
+    window_days: int = WINDOW_DAYS,
+) -> int:
     """Store the novelty of the day's papers that have none for the model; return how many.
 
     The day's percentiles are written again over every paper of the day, so a paper added
@@ -88,8 +95,8 @@ def score_day(session: Session, model: str, day: date) -> int:
     missing = [paper for paper in papers if paper.arxiv_id not in stored]
     if not missing:
         return 0
-    _, earlier = announced_vectors(session, model, day - timedelta(days=WINDOW_DAYS), day)
-    values, compared = novelty_values(load_vectors(session, model, missing), earlier)
+    _, earlier = announced_vectors(session, model, day - timedelta(days=window_days), day)
+    values, compared = novelty_values(load_vectors(session, model, missing), earlier, k=k)
     for paper, value in zip(missing, values, strict=True):
         if not np.isnan(value):
             stored[paper.arxiv_id] = Novelty(
