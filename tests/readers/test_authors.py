@@ -152,9 +152,21 @@ def test_a_pinned_follow_keeps_to_its_person() -> None:
 def test_initials_in_the_api_fixture_are_one_person_through_co_authors() -> None:
     """The real `au:del_maestro` response lists him as Adrian Del Maestro and A. Del Maestro."""
     papers = [
-        ("1303.6954", ["C. M. Herdman", "A. Rommal", "A. Del Maestro"]),
-        ("x", ["C. M. Herdman", "A. Del Maestro"]),
+        ("cond-mat/0412498", ["Adrian Del Maestro", "Subir Sachdev"]),
+        ("cond-mat/0603029", ["Adrian Del Maestro", "Bernd Rosenow", "Subir Sachdev"]),
+        ("1303.6954", ["B. Kulchytskyy", "G. Gervais", "A. Del Maestro"]),
+        ("1312.6177", ["C. M. Herdman", "A. Rommal", "A. Del Maestro"]),
+        ("1412.6529", ["C. M. Herdman", "A. Del Maestro"]),
         ("1201.4869", ["Adrian Del Maestro"]),
     ]
     grouped = identities(name("Adrian Del Maestro"), papers)
-    assert [identity.papers for identity in grouped] == [("1303.6954", "x"), ("1201.4869",)]
+    assert [identity.papers for identity in grouped] == [
+        ("1312.6177", "1412.6529"),
+        ("cond-mat/0412498", "cond-mat/0603029"),
+        ("1201.4869",),
+        ("1303.6954",),
+    ]
+    assert grouped[0].shown == ("C. M. Herdman", "A. Rommal")
+    assert not is_by(name("Adrian Del Maestro"), papers[2][1], None)
+    assert is_by(name("A. Del Maestro"), papers[2][1], None)
+    assert is_by(name("au:del_maestro_a"), papers[0][1], None)
