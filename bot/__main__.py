@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import handlers, people
 from paperradar.app import App, build_app
 from paperradar.errors import ConfigError, PaperRadarError
 from paperradar.readers.feedback import CALLBACK_PATTERN
@@ -41,6 +41,7 @@ COMMANDS = {
     "stop": handlers.stop,
     "shared": handlers.shared,
     "broadcast": handlers.broadcast,
+    **people.COMMANDS,
 }
 
 

@@ -33,7 +33,19 @@ SCAN_CHUNK = 2000
 
 
 class FollowError(PaperRadarError):
-    """A name to follow is not a name, or an author to unfollow is not followed."""
+    """A follow that cannot be stored."""
+
+
+class NotAName(FollowError):
+    """The text to follow holds no given name and surname."""
+
+
+class TooManyFollows(FollowError):
+    """The chat follows as many authors as it may."""
+
+
+class PinMismatch(FollowError):
+    """The paper a follow is pinned to is stored and does not list the name."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ def parse_follow(text: str) -> Followed:
         written, pin = found.group("name").strip(), found.group("pin")
     name = parse_name(written)
     if name is None or not name.given:
-        raise FollowError(
+        raise NotAName(
             "give a first name or initial and a surname, as arXiv lists it (Jun-Yan Zhu, "
             "A. Del Maestro), optionally followed by the arXiv id of one of their papers"
         )
@@ -87,7 +99,13 @@ def chat_follows(session: Session, profile: str) -> list[Followed]:
 
 
 def add_follow(session: Session, *, profile: str, followed: Followed) -> FollowedAuthor:
-    """Follow an author (again: the pin is replaced)."""
+    """Follow an author (again: the pin is replaced); a pin to a stored paper that does not
+    list the name is refused."""
+    pinned = session.get(Paper, followed.pin) if followed.pin else None
+    if pinned is not None and not author_position(
+        followed.name, pinned.authors, at_least=Fit.INITIALS
+    ):
+        raise PinMismatch(f"{followed.pin} does not list {followed.written} among its authors")
     row = session.exec(
         select(FollowedAuthor).where(
             FollowedAuthor.profile == profile, FollowedAuthor.key == followed.name.key
@@ -96,7 +114,7 @@ def add_follow(session: Session, *, profile: str, followed: Followed) -> Followe
     if row is None:
         count = len(chat_follows(session, profile))
         if count >= MAX_FOLLOWS:
-            raise FollowError(f"at most {MAX_FOLLOWS} authors: unfollow one first")
+            raise TooManyFollows(f"at most {MAX_FOLLOWS} authors: unfollow one first")
         row = FollowedAuthor(profile=profile, name=followed.written, key=followed.name.key)
     row.name, row.pinned_paper = followed.written, followed.pin
     session.add(row)
