@@ -3,6 +3,7 @@ against the rest of each day.
 
     python bench/novelty.py [--dev-set DIR] [--pool FILE] [--data-dir var/bench-novelty]
                             [--db FILE] [--k 10 --window-days 90] [--backend torch|onnx-int8]
+                            [--vectors model|tfidf]
 
 Every pool paper becomes a candidate of its listing day (`date`); the novelty stage's own code
 (embed/novelty.py `score_day`) scores the days in order, each against the papers of the
@@ -12,7 +13,9 @@ median), the Mann-Whitney U test of the two (one-sided: listed more novel) and i
 chance that a listed paper is more novel than an unlisted one of its day; 0.5 is chance),
 pooled over days as pairs within one day. `--db FILE`: a database that already holds the
 pool's vectors (bench/ranking.py's var/bench), copied into the data dir when it has none; else
-the first run embeds the pool (about 30 minutes on two CPU cores).
+the first run embeds the pool (about 30 minutes on two idle CPU cores). `--vectors tfidf`
+stands TF-IDF vectors of title and abstract (256 SVD dimensions) in for the model's, through
+the same novelty functions, where the pool cannot be embedded (a few minutes, no database).
 """
 
 from __future__ import annotations
@@ -23,22 +26,32 @@ import json
 import shutil
 import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dev_set
+import numpy as np
 from scipy.stats import mannwhitneyu
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import Engine
 from sqlmodel import col, delete, select
 
 from paperradar.app import build_app
 from paperradar.embed.embeddings import Embedder, embed_missing
-from paperradar.embed.novelty import NEIGHBOURS, WINDOW_DAYS, score_day
+from paperradar.embed.novelty import (
+    NEIGHBOURS,
+    WINDOW_DAYS,
+    novelty_values,
+    percentiles,
+    score_day,
+)
 from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_reference_papers
 from paperradar.settings import EmbeddingSettings, Settings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Novelty, Paper
+from paperradar.text import paper_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK = 500
@@ -129,10 +142,30 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=NEIGHBOURS)
     parser.add_argument("--window-days", type=int, default=WINDOW_DAYS)
     parser.add_argument("--backend", choices=["torch", "onnx-int8"], default="torch")
+    parser.add_argument(
+        "--vectors",
+        choices=["model", "tfidf"],
+        default="model",
+        help="model: the embedding model through the stage (default); tfidf: a stand-in, "
+        "TF-IDF of title and abstract reduced to 256 dimensions, for a machine that cannot "
+        "embed the pool",
+    )
     args = parser.parse_args()
     pool = dev_set.pool(args)
     raw = json.loads(dev_set.dev_file(args, "dev_labels.json").read_text(encoding="utf-8"))
     labels = {topic: set(ids) for topic, ids in raw.items() if topic != "sources"}
+    days = pool_days(pool)
+    if args.vectors == "tfidf":
+        percent = tfidf_percentiles(pool, days, args.k, args.window_days)
+    else:
+        percent = model_percentiles(args, pool, days)
+    print_table(args, percent, days, labels)
+
+
+def model_percentiles(
+    args: argparse.Namespace, pool: Path, days: dict[str, date]
+) -> dict[str, int]:
+    """The pool's novelty percentiles through the stage's code, on the model's stored vectors."""
     database = args.data_dir / "paperradar.sqlite3"
     if args.db is not None and not database.exists():
         if not args.db.is_file():
@@ -147,13 +180,40 @@ def main() -> None:
         embedding=EmbeddingSettings(backend=args.backend),
     )
     app = build_app(settings)
-    days = pool_days(pool)
     prepare(app.engine, app.embedder, pool, days)
-    percent = score(app.engine, app.embedder.model_name, days, args.k, args.window_days)
+    return score(app.engine, app.embedder.model_name, days, args.k, args.window_days)
+
+
+def tfidf_percentiles(pool: Path, days: dict[str, date], k: int, window: int) -> dict[str, int]:
+    """The same novelty (embed/novelty.py's functions) over TF-IDF + SVD vectors."""
+    with gzip.open(pool, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    texts = [paper_text(row["title"], row["abstract"]) for row in rows]
+    tfidf = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english")
+    vectors = TruncatedSVD(256, random_state=0).fit_transform(tfidf.fit_transform(texts))
+    ids = [row["id"] for row in rows]
+    listed = np.array([days[paper_id] for paper_id in ids])
+    percent: dict[str, int] = {}
+    for day in sorted(set(days.values())):
+        today = np.flatnonzero(listed == day)
+        earlier = np.flatnonzero((listed < day) & (listed >= day - timedelta(days=window)))
+        values, _ = novelty_values(vectors[today], vectors[earlier], k=k)
+        percent.update(zip([ids[i] for i in today], percentiles(list(values)), strict=True))
+    return percent
+
+
+def print_table(
+    args: argparse.Namespace,
+    percent: dict[str, int],
+    days: dict[str, date],
+    labels: dict[str, set[str]],
+) -> None:
+    """Print the table: per topic and for any list, listed papers against their days."""
     print(
-        f"NOVELTY of listed papers against the rest of their days (k={args.k}, "
-        f"window {args.window_days} days, {len(percent)} papers over {len(set(days.values()))} "
-        "days; percentile within the day, AUC 0.5 = chance, p: Mann-Whitney U, listed > rest)"
+        f"NOVELTY ({args.vectors} vectors) of listed papers against the rest of their days "
+        f"(k={args.k}, window {args.window_days} days, {len(percent)} papers over "
+        f"{len(set(days.values()))} days; percentile within the day, AUC 0.5 = chance, "
+        "p: Mann-Whitney U, listed > rest)"
     )
     print(
         f"{'topic':15s} {'listed':>6s} {'rest':>6s} {'mean L':>7s} {'mean R':>7s} "

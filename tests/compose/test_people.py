@@ -105,5 +105,4 @@ def test_a_followed_authors_paper_below_every_threshold_is_shown_first(
     assert [item.paper.arxiv_id for item in view.people] == [paper.arxiv_id]
     (item,) = view.people
     assert item.match is None and item.picked_under is None
-    assert item.novelty is not None and 0 <= item.novelty.percent <= 100
     assert view.pick_count == plain.pick_count + 1 == len(picked) + 1

@@ -116,7 +116,8 @@ def test_the_index_finds_a_followed_researcher_and_their_page_shows_their_work(
 
 
 def test_every_author_of_a_pick_has_a_page_that_links_the_pick(
-    followed: tuple[Path, Paper], web_archive_of  # type: ignore[no-untyped-def]
+    followed: tuple[Path, Paper],
+    web_archive_of,  # type: ignore[no-untyped-def]
 ) -> None:
     site, _ = followed
     archive: WebArchive = web_archive_of("sqlite")

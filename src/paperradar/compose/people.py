@@ -2,7 +2,9 @@
 
 A paper by someone a profile (its YAML `authors:`) or a chat (`/follow`) follows is a pick
 whatever its topic score: it needs no Match. When it has one for the profile (a topic it
-clears, or one it was scored under), the best one travels with it, and so does its novelty.
+clears, or one it was scored under), the best one travels with it. Novelty stays out of the
+digest: on the development set it does not single out the curated lists' papers
+(docs/people.md), so only the researcher pages show it.
 """
 
 from __future__ import annotations
@@ -22,18 +24,17 @@ from paperradar.readers.follows import (
     profile_follows,
 )
 from paperradar.readers.topics import own_profile_name
-from paperradar.store.records import Match, Novelty, Paper, Subscription
+from paperradar.store.records import Match, Paper, Subscription
 
 
 @dataclass(frozen=True)
 class PersonItem:
-    """A day's paper by someone followed: the paper, who of the follows wrote it, its best
-    match for the profile (None below every topic's keep line), its novelty, its summary."""
+    """A day's paper by someone followed: the paper, who of the follows wrote it, and its best
+    match for the profile (None below every topic's keep line)."""
 
     paper: Paper
     followed: tuple[str, ...]
     match: Match | None
-    novelty: Novelty | None
     # The topic it is also a pick under in this digest, if any (renderers may point there).
     picked_under: str | None = None
 
@@ -69,22 +70,12 @@ def people_items(
     for match in best_first(day_matches(session, profile, day)):
         if match.paper_id in by and match.topic in profile.topics:
             matches.setdefault(match.paper_id, match)
-    novelty = paper_novelty(session, list(by))
     return tuple(
         PersonItem(
             paper=papers[paper_id],
             followed=followed,
             match=matches.get(paper_id),
-            novelty=novelty.get(paper_id),
             picked_under=(picked or {}).get(paper_id),
         )
         for paper_id, followed in by.items()
     )
-
-
-def paper_novelty(session: Session, paper_ids: Sequence[str]) -> dict[str, Novelty]:
-    """Each paper's novelty (of the newest model that scored it: one model in practice)."""
-    rows = session.exec(
-        select(Novelty).where(col(Novelty.paper_id).in_(list(paper_ids))).order_by(col(Novelty.id))
-    )
-    return {row.paper_id: row for row in rows}

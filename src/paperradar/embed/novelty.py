@@ -114,6 +114,16 @@ def score_day(
     return len(missing)
 
 
+def stored_percents(session: Session, paper_ids: Sequence[str]) -> dict[str, int]:
+    """Each paper's novelty percentile (of the newest model that scored it: one in practice)."""
+    rows = session.exec(
+        select(Novelty.paper_id, Novelty.percent)
+        .where(col(Novelty.paper_id).in_(list(paper_ids)))
+        .order_by(col(Novelty.id))
+    )
+    return dict(rows.all())
+
+
 def run(engine: Engine, day: date, *, model: str) -> StageReport:
     """The novelty stage: each of the day's papers once per model, after the embed stage."""
     with session_scope(engine) as session:

@@ -16,7 +16,7 @@ from importlib import resources
 
 from sqlmodel import Session, col, select
 
-from paperradar.compose.people import paper_novelty
+from paperradar.embed.novelty import stored_percents
 from paperradar.profiles.profile import Profile
 from paperradar.readers.authors import Fit, author_position, is_by, parse_name
 from paperradar.readers.follows import papers_by_name, pinned_identity, profile_follows
@@ -127,9 +127,7 @@ def collect_authors(
                     at = author_position(follow.name, paper.authors, at_least=Fit.INITIALS)
                     followed.extend((follow.written, paper, index) for index in at)
                     papers.setdefault(paper.arxiv_id, paper)
-    novelty = {
-        paper_id: row.percent for paper_id, row in paper_novelty(session, list(papers)).items()
-    }
+    novelty = stored_percents(session, list(papers))
 
     def add(author: str, paper: Paper) -> Author | None:
         name = parse_name(author)
