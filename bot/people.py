@@ -12,53 +12,13 @@ from telegram.ext import ContextTypes
 from bot import actions, views
 from bot.handlers import _chat, _reply, call, core
 from paperradar.app import App
+from paperradar.i18n import Words, words
 from paperradar.readers import follows
 from paperradar.readers.authors import Identity, identities
 from paperradar.readers.topics import own_profile_name
 from paperradar.store.db import session_scope
 
-# Every reader-facing text of these commands, by language (to the i18n catalog once it lands).
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "usage_follow": "usage: /follow <name as arXiv lists it> [arXiv id of one of their papers]",
-        "usage_unfollow": "usage: /unfollow <name> (/following lists them)",
-        "following": "Following <b>{name}</b>: their new papers come first in your digest.",
-        "pinned": "Following <b>{name}</b>, the author of {paper}.",
-        "several": "{count} people here are named <b>{name}</b>; you follow them all. "
-        "To keep to one, pin one of their papers:",
-        "person": "{paper} with {coauthors} ({papers} paper(s))",
-        "pin_hint": "/follow {name} {paper}",
-        "none": "You follow nobody yet: /follow <name>",
-        "list": "<b>People you follow</b>:",
-        "unfollowed": "Unfollowed <b>{name}</b>.",
-        "not_followed": "You do not follow <b>{name}</b>: /following lists whom you do.",
-        "not_a_name": "Give a first name or initial and a surname, as arXiv lists it "
-        "(Jun-Yan Zhu, A. Del Maestro), optionally the arXiv id of one of their papers.",
-        "too_many": "You follow {limit} authors, the most a chat may: /unfollow one first.",
-        "pin_mismatch": "{paper} does not list {name} among its authors.",
-        "alone": "no co-author",
-    },
-    "zh": {
-        "usage_follow": "用法：/follow <arXiv 上的姓名> [其某篇论文的 arXiv 编号]",
-        "usage_unfollow": "用法：/unfollow <姓名>（/following 列出已关注的作者）",
-        "following": "已关注 <b>{name}</b>：其新论文会排在摘要最前面。",
-        "pinned": "已关注 <b>{name}</b>，即 {paper} 的作者。",
-        "several": "这里有 {count} 位作者名叫 <b>{name}</b>，您现在关注全部。"
-        "只关注其中一位，请用其论文编号固定：",
-        "person": "{paper}，合作者 {coauthors}（{papers} 篇）",
-        "pin_hint": "/follow {name} {paper}",
-        "none": "您还没有关注任何作者：/follow <姓名>",
-        "list": "<b>您关注的作者</b>：",
-        "unfollowed": "已取消关注 <b>{name}</b>。",
-        "not_followed": "您没有关注 <b>{name}</b>：/following 列出已关注的作者。",
-        "not_a_name": "请按 arXiv 上的写法给出名和姓（Jun-Yan Zhu、A. Del Maestro），"
-        "可在后面加上其某篇论文的 arXiv 编号。",
-        "too_many": "每个聊天最多关注 {limit} 位作者：请先 /unfollow 一位。",
-        "pin_mismatch": "{paper} 的作者中没有 {name}。",
-        "alone": "无合作者",
-    },
-}
-# People of one name listed in a reply, and co-authors shown for each.
+# People of one name a /follow reply lists at most.
 SHOWN_PEOPLE = 5
 
 
@@ -100,77 +60,80 @@ def following(app: App, chat: str) -> list[follows.Followed]:
         return follows.chat_follows(session, own_profile_name(subscription))
 
 
-def language(update: Update) -> str:
-    """The language of the user who asked: zh for any Chinese locale, else en."""
+def language(update: Update) -> Words:
+    """The words of the user who asked: zh for any Chinese locale, else en."""
     code = (update.effective_user.language_code if update.effective_user else None) or "en"
-    return "zh" if code.lower().startswith("zh") else "en"
+    return words("zh" if code.lower().startswith("zh") else "en")
 
 
-def followed_text(result: Followed, texts: dict[str, str]) -> str:
+def followed_text(result: Followed, t: Words) -> str:
     """The reply to /follow: what is followed and, for a shared name, whom to pin."""
     name = views.echo(result.name)
     if result.pin is not None:
-        return texts["pinned"].format(name=name, paper=views.escape(result.pin))
+        return t("people.follow.pinned", name=name, paper=views.escape(result.pin))
     if len(result.people) < 2:
-        return texts["following"].format(name=name)
-    lines = [texts["several"].format(count=len(result.people), name=name)]
+        return t("people.follow.done", name=name)
+    lines = [t("people.follow.several", count=len(result.people), name=name)]
     for person in result.people[:SHOWN_PEOPLE]:
-        paper = person.papers[-1]
-        coauthors = ", ".join(views.echo(n) for n in person.shown) or texts["alone"]
-        line = texts["person"].format(
-            paper=views.escape(paper), coauthors=coauthors, papers=len(person.papers)
+        paper = views.escape(person.papers[-1])
+        coauthors = t.join(views.echo(n) for n in person.shown) or t("people.follow.alone")
+        count = len(person.papers)
+        line = t(
+            "people.follow.person", count=count, paper=paper, coauthors=coauthors, papers=count
         )
-        hint = texts["pin_hint"].format(name=name, paper=views.escape(paper))
-        lines.append(f"• {line}\n  <code>{hint}</code>")
+        lines.append(f"• {line}\n  <code>/follow {name} {paper}</code>")
     return "\n".join(lines)
 
 
-def error_reply(error: follows.FollowError, texts: dict[str, str], text: str) -> str:
+def error_reply(error: follows.FollowError, t: Words, text: str) -> str:
     """A refused /follow in the user's language."""
     if isinstance(error, follows.TooManyFollows):
-        return texts["too_many"].format(limit=follows.MAX_FOLLOWS)
+        return t("people.follow.too_many", limit=follows.MAX_FOLLOWS)
     if isinstance(error, follows.PinMismatch):
         found = follows.parse_follow(text)
         pin = views.escape(found.pin or "")
-        return texts["pin_mismatch"].format(paper=pin, name=views.echo(found.written))
-    return texts["not_a_name"]
+        return t("people.follow.pin_mismatch", paper=pin, name=views.echo(found.written))
+    return t("people.follow.not_a_name")
 
 
 async def follow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handle /follow <name> [arXiv id]."""
-    texts = TEXTS[language(update)]
+    t = language(update)
     text = " ".join(context.args or [])
     if not text:
-        await _reply(update, views.escape(texts["usage_follow"]))
+        await _reply(update, views.escape(t("people.follow.usage")))
         return
     try:
         result = await call(follow, core(context), _chat(update), text)
     except follows.FollowError as error:
-        await _reply(update, error_reply(error, texts, text))
+        await _reply(update, error_reply(error, t, text))
         return
-    await _reply(update, followed_text(result, texts))
+    await _reply(update, followed_text(result, t))
 
 
 async def unfollow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handle /unfollow <name>."""
-    texts = TEXTS[language(update)]
+    t = language(update)
     text = " ".join(context.args or [])
     if not text:
-        await _reply(update, views.escape(texts["usage_unfollow"]))
+        await _reply(update, views.escape(t("people.unfollow.usage")))
         return
     removed = await call(unfollow, core(context), _chat(update), text)
-    key = "unfollowed" if removed else "not_followed"
-    await _reply(update, texts[key].format(name=views.echo(text)))
+    name = views.echo(text)
+    if removed:
+        await _reply(update, t("people.unfollow.done", name=name))
+    else:
+        await _reply(update, t("people.unfollow.unknown", name=name))
 
 
 async def following_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handle /following."""
-    texts = TEXTS[language(update)]
+    t = language(update)
     rows = await call(following, core(context), _chat(update))
     if not rows:
-        await _reply(update, views.escape(texts["none"]))
+        await _reply(update, views.escape(t("people.following.none")))
         return
-    lines = [texts["list"]]
+    lines = [t("people.following.list")]
     for row in rows:
         pin = f" · {views.escape(row.pin)}" if row.pin else ""
         lines.append(f"• {views.echo(row.written)}{pin}")
