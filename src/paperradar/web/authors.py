@@ -121,7 +121,7 @@ def collect_authors(
     for profile in profiles:
         for follow in profile_follows(profile):
             pinned = pinned_identity(session, follow)
-            found = [pid for pid, names in papers_by_name(session, follow.name)]
+            found = [paper_id for paper_id, _ in papers_by_name(session, follow.name)]
             for paper in _papers(session, found).values():
                 if is_by(follow.name, paper.authors, pinned):
                     at = author_position(follow.name, paper.authors, at_least=Fit.INITIALS)
