@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import failures, handlers, topic_actions
+from bot import failures, handlers, people, topic_actions
 from paperradar.app import App, build_app
 from paperradar.errors import ConfigError, PaperRadarError
 from paperradar.readers.feedback import CALLBACK_PATTERN
@@ -42,6 +42,7 @@ COMMANDS = {
     "stop": handlers.stop,
     "shared": handlers.shared,
     "broadcast": handlers.broadcast,
+    **people.COMMANDS,
 }
 
 

@@ -21,6 +21,7 @@ from paperradar.store.records import (
     Embedding,
     FeedDay,
     Match,
+    Novelty,
     Paper,
     Summary,
 )
@@ -29,7 +30,16 @@ from paperradar.web import stage as web
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_FEED = REPO_ROOT / "src" / "paperradar" / "demo" / "cs_cl_lg_ai_2025-10-16.jsonl.gz"
 DEMO_DAY = date(2025, 10, 16)
-TABLES: tuple[type[SQLModel], ...] = (Paper, FeedDay, Embedding, Match, Summary, Digest, DigestItem)
+TABLES: tuple[type[SQLModel], ...] = (
+    Paper,
+    FeedDay,
+    Embedding,
+    Novelty,
+    Match,
+    Summary,
+    Digest,
+    DigestItem,
+)
 
 
 def _context(settings: Settings, engine: Engine, embedder: Embedder, feed: Path) -> App:
@@ -89,7 +99,7 @@ def test_rerun_of_a_finished_day_writes_nothing(small_context: App) -> None:
     second = pipeline.run_day(small_context, DEMO_DAY)
     assert _counts(small_context.engine) == counts
     written = {report.stage: report.written for report in second}
-    assert written["embed"] == written["compose"] == 0
+    assert written["embed"] == written["novelty"] == written["compose"] == 0
     assert {report.stage for report in first} == {report.stage for report in second}
 
 
@@ -97,7 +107,7 @@ def test_rerun_of_a_finished_day_writes_nothing(small_context: App) -> None:
 def test_rerun_after_a_crash_between_stages_composes_the_digest_once(
     small_context: App,
 ) -> None:
-    for stage in pipeline.STAGES[:3]:  # seeds, fetch, embed: then the process dies
+    for stage in pipeline.STAGES[:4]:  # seeds, fetch, embed, novelty: then the process dies
         stage.run(small_context, DEMO_DAY)
     pipeline.run_day(small_context, DEMO_DAY)
     pipeline.run_day(small_context, DEMO_DAY)

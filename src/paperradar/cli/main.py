@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from paperradar.cli import db, pipeline, readers, service
+from paperradar.cli import authors, db, pipeline, readers, service
 from paperradar.cli.common import PaperRadarGroup
 
 
@@ -17,6 +17,6 @@ def main(verbose: bool) -> None:
     configure_logging(verbose=verbose)
 
 
-for group in (pipeline, db, service, readers):
+for group in (pipeline, db, service, readers, authors):
     for command in group.COMMANDS:
         main.add_command(command)

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from paperradar.compose.people import PersonItem, follows_of, people_items
 from paperradar.compose.updates import UpdateView, record_updates, stored_updates, update_view
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.picks import best_first, day_matches, select_picks
@@ -63,11 +64,14 @@ class DigestView:
     titles: Mapping[str, str] = field(default_factory=dict)
     # New versions of papers an earlier digest of the profile showed (compose/updates.py).
     updates: tuple[UpdateView, ...] = ()
+    # "People you follow": the day's papers by followed authors, shown first (compose/people.py).
+    people: tuple[PersonItem, ...] = ()
 
     @property
     def pick_count(self) -> int:
         """How many papers the digest shows."""
-        return sum(len(section.items) for section in self.sections)
+        extra = sum(1 for item in self.people if item.picked_under is None)
+        return sum(len(section.items) for section in self.sections) + extra
 
     def renumbered(self) -> DigestView:
         """The same digest with its items numbered 1, 2, … again (after some were left out)."""
@@ -178,8 +182,11 @@ def view_digest(session: Session, *, profile: Profile, day: date) -> DigestView 
         sections.append(TopicSection(key, topic, tuple(views)))
     titles = _named_titles(session, [s.items for s in sections])
     updates = tuple(update_view(row, p, summaries.get(p.arxiv_id)) for row, p in updated)
+    picked = {item.paper.arxiv_id: section.key for section in sections for item in section.items}
+    follows = follows_of(session, profile)
+    people = people_items(session, profile=profile, day=day, follows=follows, picked=picked)
     return DigestView(
-        profile, day, digest.announced, digest.candidates, tuple(sections), titles, updates
+        profile, day, digest.announced, digest.candidates, tuple(sections), titles, updates, people
     )
 
 

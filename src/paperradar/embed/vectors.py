@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 
 import numpy as np
 from sqlmodel import Session, col, select
@@ -111,3 +112,24 @@ def store_text_vectors(session: Session, model: str, vectors: dict[str, np.ndarr
         for sha, vector in vectors.items()
     ]
     insert_missing(session, rows)
+
+
+def announced_vectors(
+    session: Session, model: str, start: date, end: date
+) -> tuple[list[str], np.ndarray]:
+    """Return the model's vectors of the current texts of papers first announced in
+    [start, end), in id order (ids, one row each)."""
+    rows = session.exec(
+        select(Embedding.paper_id, Embedding.vector)
+        .join(Paper, col(Paper.arxiv_id) == col(Embedding.paper_id))
+        .where(
+            Embedding.model == model,
+            col(Embedding.text_sha) == col(Paper.text_sha),
+            col(Paper.first_announced_on) >= start,
+            col(Paper.first_announced_on) < end,
+        )
+        .order_by(col(Embedding.paper_id))
+    ).all()
+    if not rows:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return [paper_id for paper_id, _ in rows], np.stack([as_array(blob) for _, blob in rows])

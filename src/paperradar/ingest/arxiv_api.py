@@ -141,6 +141,31 @@ def search_range(settings: ArxivSettings, start: date, end: date) -> Iterator[An
             yield announcement_from_result(result)
 
 
+def author_query(name: str, since: date, until: date) -> str:
+    """Return the API query for a name's (or an `au:` query's) papers submitted from `since`
+    to `until`."""
+    words = name.replace('"', " ").strip()
+    author = words if words.lower().startswith("au:") else f'au:"{words}"'
+    return f"{author} AND submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
+
+
+def search_author(
+    settings: ArxivSettings, name: str, since: date, until: date, *, limit: int
+) -> Iterator[Announcement]:
+    """Yield up to `limit` papers listing the name, newest first (the client's delay and
+    retries, as every API request)."""
+    search = arxiv.Search(
+        query=author_query(name, since, until),
+        max_results=limit,
+        sort_by=arxiv.SortCriterion.SubmittedDate,
+        sort_order=arxiv.SortOrder.Descending,
+    )
+    client = build_client(settings)
+    with _arxiv_errors(settings):
+        for result in client.results(search):
+            yield announcement_from_result(result)
+
+
 def _as_candidate(announcement: Announcement, home: Collection[str]) -> Announcement:
     # A backfilled paper was new on its submission day whatever its version is today.
     is_home = bool(announcement.categories) and announcement.categories[0] in home

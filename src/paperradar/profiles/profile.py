@@ -60,6 +60,19 @@ class Topic(Strict):
     max_picks: int = Field(default=8, ge=1, le=100)
 
 
+class FollowedName(Strict):
+    """An author whose new papers are always picks; `pin`: one of their papers, when several
+    people share the name (docs/people.md). In YAML a bare name is enough."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    pin: Annotated[str, StringConstraints(pattern=ARXIV_ID_PATTERN)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+
 class Profile(Strict):
     """A researcher's set of topics, seed papers and digest languages."""
 
@@ -68,6 +81,7 @@ class Profile(Strict):
     languages: list[Language] = Field(default_factory=lambda: list(BOTH_LANGUAGES), min_length=1)
     topics: dict[TopicKey, Topic] = Field(min_length=1)
     seed_papers: list[SeedPaper] = Field(default_factory=list)
+    authors: list[FollowedName] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod

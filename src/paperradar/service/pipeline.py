@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from paperradar.app import App, with_current_profiles
 from paperradar.compose import digests
 from paperradar.deliver import outbox
-from paperradar.embed import embeddings
+from paperradar.embed import embeddings, novelty
 from paperradar.ingest import fetch, seeds
 from paperradar.rank import stage as scoring
 from paperradar.reports import StageReport
@@ -47,6 +47,7 @@ STAGES: tuple[Stage, ...] = (
             app.engine, day, embedder=app.embedder, profiles=app.profiles
         ),
     ),
+    Stage("novelty", lambda app, day: novelty.run(app.engine, day, model=app.embedder.model_name)),
     Stage(
         "scoring",
         lambda app, day: scoring.run(

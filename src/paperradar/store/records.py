@@ -282,6 +282,36 @@ class CustomTopic(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
 
 
+class FollowedAuthor(SQLModel, table=True):
+    """An author a chat follows (profile `sub-<id>`): the name as typed, folded, maybe pinned
+    to one paper of theirs when several people share the name (readers/authors.py)."""
+
+    __table_args__ = (UniqueConstraint("profile", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile: str = Field(max_length=100, index=True)
+    name: str = Field(max_length=120)
+    key: str = Field(max_length=200)
+    pinned_paper: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Novelty(SQLModel, table=True):
+    """How far a paper sits from the papers before it (embed/novelty.py), once per model."""
+
+    __table_args__ = (UniqueConstraint("paper_id", "model"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=64)
+    model: str = Field(max_length=200)
+    day: date = Field(index=True)
+    # 1 - the mean cosine to its nearest earlier papers, and its percentile among the day's.
+    value: float
+    percent: int
+    # How many earlier papers it was compared with (fewer than k in a young archive).
+    neighbours: int
+
+
 class Feedback(SQLModel, table=True):
     """A reader's 👍 (+1) or 👎 (-1) on a paper picked for a topic; the ranker learns from it."""
 

@@ -32,6 +32,7 @@ from paperradar.store.files import write_atomic
 from paperradar.store.states import SummaryStatus
 from paperradar.web import site
 from paperradar.web.archive import Archive, PickRow, load_archive, paper_details
+from paperradar.web.authors import researcher_pages
 from paperradar.web.search_index import search_script, search_shard, shard_month
 from paperradar.web.server import start_server
 from paperradar.web.trends import ProfileTrends, count_terms, profile_trends
@@ -214,6 +215,7 @@ def _build(source: ArchiveSource, day: date | None) -> StageReport:
             yield from _search_pages(info, archive, day)
             yield from _profile_pages(session, info, archive, day)
             yield from _paper_pages(session, info, archive, day)
+            yield from researcher_pages(session, info, archive, day)
 
         counts = _write_pages(settings.web_dir, pages())
     total = counts.written + counts.unchanged
