@@ -93,7 +93,7 @@ def test_the_index_finds_a_followed_researcher_and_their_page_shows_their_work(
     visible = page.locator("#authors li:visible")
     expect(visible.filter(has_text=name)).to_have_count(1)
     assert visible.count() < total
-    expect(visible.filter(has_text=name)).to_contain_text("followed")
+    expect(visible.filter(has_text=name)).to_contain_text("已关注")  # the profile reads Chinese
     page.screenshot(path=test_artifacts / f"web-{size}-authors.png", full_page=True)
     page.click(f"#authors li:visible a:text-is('{name}')")
     page.wait_for_load_state("load")
@@ -101,7 +101,7 @@ def test_the_index_finds_a_followed_researcher_and_their_page_shows_their_work(
     expect(page.locator("h1")).to_have_text(name)
     expect(page.locator(".author-papers")).to_contain_text(paper.title[:40])
     expect(page.locator(".follow code")).to_have_text(f"/follow {name}")
-    expect(page.locator(".author-papers .novelty").first).to_contain_text("novelty")
+    expect(page.locator(".author-papers .novelty").first).to_contain_text("新颖度")
     expect(page.locator(".facts")).to_contain_text(paper.categories[0])
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the researcher page scrolls sideways by {overflow}px"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, partial
@@ -11,10 +11,12 @@ from functools import cache, partial
 from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
+from paperradar.compose.reasons import Segment, evidence_segments
 from paperradar.compose.rendering import format_authors, has_summary, strip_control_characters
 from paperradar.i18n import Language, Words, interface_language, words
 from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
+from paperradar.rank.reasons import MatchReason
 from paperradar.text import latex_to_unicode
 from paperradar.web.archive import Archive, DayEntry, PaperDetail, PickRow
 from paperradar.web.dates import calendar_months, month_label
@@ -56,6 +58,16 @@ class Site:
     def home(self) -> Profile | None:
         """The profile the site's own pages (search, papers) speak for: the first shown."""
         return self.profiles[0] if self.profiles else None
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """The titles of the profiles' own papers, which topic-hit lines name."""
+        return {
+            seed.id: seed.title
+            for profile in self.profiles
+            for seed in profile.seed_papers
+            if seed.title
+        }
 
     @property
     def languages(self) -> tuple[Language, ...]:
@@ -100,6 +112,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["latex"] = latex_to_unicode
+    environment.filters["evidence"] = _evidence
     environment.globals.update(
         authors=format_authors,
         ok=has_summary,
@@ -111,6 +124,11 @@ def _environment() -> Environment:
         csp=CONTENT_SECURITY_POLICY,
     )
     return environment
+
+
+def _evidence(stored: str, t: Words, titles: Mapping[str, str]) -> list[Segment]:
+    """A stored match reason in the reader's words: phrases found, the paper it is close to."""
+    return evidence_segments(MatchReason.load(stored), titles, t)
 
 
 def _words_of(site: Site, profile: Profile | None) -> Words:
