@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from paperradar.compose.digests import DigestView, ItemView, TopicSection
 from paperradar.compose.reasons import Segment, hit_segments, topic_title
+from paperradar.compose.updates import what_changed
 from paperradar.i18n import Words, interface_language, words
 from paperradar.store.states import SummaryStatus
 from paperradar.text import cut, latex_to_unicode
@@ -23,6 +24,15 @@ class Labelled:
 
     label: str
     text: str
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    """A one-line entry of a side section (people you follow, updated papers)."""
+
+    title: str
+    detail: str
+    arxiv_id: str
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,33 @@ class Reading:
     def note(self, item: ItemView) -> str | None:
         """What an item with no summary says: the same neutral line whatever the cause."""
         return None if self._summary(item) else self.t("common.summary_unavailable")
+
+    def people(self) -> list[PersonLine]:
+        """The day's papers by followed authors, first in the digest."""
+        return [
+            PersonLine(
+                latex_to_unicode(person.paper.title),
+                self.t("digest.people.followed", names=self.t.join(person.followed)),
+                person.paper.arxiv_id,
+            )
+            for person in self.view.people
+        ]
+
+    def updates(self) -> list[PersonLine]:
+        """New versions of papers this reader was sent: title, versions and what changed."""
+        return [
+            PersonLine(
+                latex_to_unicode(update.paper.title),
+                " · ".join(
+                    [
+                        self.t("updates.versions", old=update.old_version, new=update.new_version),
+                        what_changed(update, self.t),
+                    ]
+                ),
+                update.paper.arxiv_id,
+            )
+            for update in self.view.updates
+        ]
 
     def kind(self, item: ItemView) -> str | None:
         """`updated` for a replacement, `cross-list` for a cross-list; nothing for a new paper."""

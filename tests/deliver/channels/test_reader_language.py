@@ -14,10 +14,13 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from support.views import SEED_ID, build_view
+from support.views import DAY, SEED_ID, build_view
 
+from paperradar.compose.changes import TextChange
 from paperradar.compose.digests import DigestView, ItemView
+from paperradar.compose.people import PersonItem
 from paperradar.compose.rendering import render_text
+from paperradar.compose.updates import UpdateView
 from paperradar.deliver.channels.email import render_email
 from paperradar.deliver.channels.telegram import render_digest
 from paperradar.deliver.channels.wecom import render_markdown
@@ -152,3 +155,28 @@ def test_both_reader_gets_chinese_chrome_and_both_languages_of_the_paper(
     assert "一句话总结" in text and "TL;DR（英文）" in text
     assert item.paper.title.split("$")[0].strip() in text
     assert item.summary is not None and (item.summary.title_zh or "") in text
+
+
+@pytest.mark.parametrize(
+    ("languages", "people", "updated"),
+    [
+        (["zh"], "你关注的人（1）", "版本更新（1 篇）"),
+        (["en"], "People you follow (1)", "1 updated paper"),
+    ],
+)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_people_you_follow_come_first_and_updated_papers_last(
+    channel: str, languages: list[str], people: str, updated: str, day: list[dict[str, Any]]
+) -> None:
+    view = build_view(day, languages=languages, hostile=False)
+    followed = view.sections[-1].items[-1].paper.model_copy(update={"arxiv_id": "2510.00001"})
+    sent = view.sections[0].items[0].paper.model_copy(update={"arxiv_id": "2510.00002"})
+    change = TextChange(changed=True, words_added=10, sentences_added=("A new sentence.",))
+    update = UpdateView(sent, 1, 2, DAY, ("model_merging",), None, change, None)
+    view = replace(view, people=(PersonItem(followed, ("Kai Mei",), None),), updates=(update,))
+    shown = chrome_of(CHANNELS[channel](view))
+    assert people in shown and updated in shown
+    heading = "模型融合（" if languages == ["zh"] else "Model merging ("
+    first_topic = shown.index(heading)
+    assert shown.index(people) < first_topic < shown.index(updated)
+    assert "abs/2510.00001" in CHANNELS[channel](view) and "v1 → v2" in shown

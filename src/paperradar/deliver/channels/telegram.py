@@ -58,8 +58,9 @@ CLIPS = (
     Clip(title=200, title_zh=120, authors=150, reason=150, tldr=250, abstract=400),
     Clip(title=200, title_zh=0, authors=0, reason=0, tldr=0, abstract=0),
 )
-# A contents line shows this much of a title.
+# A contents line shows this much of a title; a side section's line, this much of each text.
 CONTENTS_TITLE = 60
+SIDE_TEXT = 200
 
 
 def telegram_length(text: str) -> int:
@@ -118,8 +119,11 @@ def _blocks(reading: Reading) -> list[Block]:
     blocks = [Block(_macro(reading, "header"))]
     if not view.announced:
         return blocks
-    if view.pick_count:
+    if view.items:
         blocks.append(Block(_macro(reading, "contents", CONTENTS_TITLE)))
+    if view.people:
+        heading = reading.t("digest.people.heading", count=len(view.people))
+        blocks.append(Block(_macro(reading, "side", heading, reading.people(), SIDE_TEXT)))
     for section in view.sections:
         heading = _macro(reading, "section_title", section, False)
         if not section.items:
@@ -133,6 +137,9 @@ def _blocks(reading: Reading) -> list[Block]:
                 if index == 0:
                     blocks.append(Block(heading, None, section, heading=True))
             blocks.append(Block(text, item_buttons(reading, item), section, heading=opens))
+    if view.updates:
+        heading = reading.t("updates.heading", count=len(view.updates))
+        blocks.append(Block(_macro(reading, "side", heading, reading.updates(), SIDE_TEXT)))
     return blocks
 
 

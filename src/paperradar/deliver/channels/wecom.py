@@ -15,6 +15,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from paperradar.compose.digests import DigestView
+from paperradar.compose.reading import Reading
 from paperradar.compose.rendering import (
     digest_environment,
     pack_blocks,
@@ -77,13 +78,20 @@ def render_markdown(view: DigestView, *, max_bytes: int = MARKDOWN_MAX_BYTES) ->
     def block(macro: str, *arguments: object) -> str:
         return str(getattr(module, macro)(*arguments))
 
+    reading = Reading.of(view)
     blocks = [block("header")]
-    if view.announced and view.pick_count:
+    if view.people:
+        heading = reading.t("digest.people.heading", count=len(view.people))
+        blocks.append(block("side", heading, reading.people()))
+    if view.announced and view.items:
         for section in view.sections:
             if not section.items:
                 blocks.append(block("heading", section))
             for index, item in enumerate(section.items):
                 blocks.append(block("item", section, item, index == 0))
+    if view.updates:
+        heading = reading.t("updates.heading", count=len(view.updates))
+        blocks.append(block("side", heading, reading.updates()))
     parts = pack_blocks(blocks, limit=max_bytes - PART_MARK_BYTES, size=utf8_size)
     if len(parts) == 1:
         return parts
