@@ -172,6 +172,8 @@ def import_vectors(args: argparse.Namespace) -> None:
             raise SystemExit(f"{path} holds {len(part)} vectors: is --part-rows right?")
         keys += every[start : start + len(part)]
         parts.append(part)
+    if not parts:
+        raise SystemExit(f"no vectors-NN.npy in {src} yet")
     vectors = np.concatenate(parts)
     ctx = _app(args.data_dir)
     model = ctx.embedder.model_name
