@@ -1,26 +1,25 @@
-"""Rank the development pool with PaperRadar and the peers' methods, cold and with feedback.
+"""Rank the development pool with PaperRadar and the peers' methods, cold and learning from votes.
 
     python bench/ranking.py [--dev-set DIR] [--pool FILE]
                             [--profile profiles/default.yaml] [--data-dir var/bench]
-                            [--votes 20] [--per-day 5] [--min-liked 5] [--picks-only]
-                            [--backend torch|onnx-int8]
+                            [--skip-cold] [--backend torch|onnx-int8]
 
 Cold: PaperRadar ranks through `ranking.rank_papers_file` (the `rank` command); the peers
 (bench/peers.py) are BM25, arxiv-sanity-lite's TF-IDF + SVM on the routed seeds,
 zotero-arxiv-daily's mean similarity to the routed seeds, and dense similarity to the topic's
 description. After the cold table, the label coverage (bench/coverage.py): how many pool
 papers hold one of a topic's keyword phrases in their title, and how many of those a curated
-list names. Feedback: per topic, the digest's top `--per-day` picks of the first days are
-revealed as 👍 (a labelled paper) or 👎 until `--votes` votes. The lists miss many relevant
-papers, so early picks are mostly 👎: the reader gives no more 👎 once only `--min-liked` votes
-are left, so no topic learns from 👎 alone (`--min-liked 0`: a vote on every pick). The votes
-are stored as Feedback rows under the profile `bench-feedback`, and the days after the last
-revealed day are ranked again (PaperRadar through the same path as the pipeline: liked papers
-become routed seeds and each topic learns from its votes; the SVM gets the liked papers as
-extra positives). Every ranking is scored by the development set's eval.py with `--exclude
-PROFILE` (seed papers are no candidates). The first run embeds the pool into the data dir's
-database (about 30 minutes on two CPU cores). bench/dev_set.py says where the development set
-is found.
+list names. Every ranking is scored by the development set's eval.py with `--exclude PROFILE`
+(seed papers are no candidates).
+
+Learning (bench/replay.py): the days are replayed in order, a reader votes on each day's
+digest picks (👍 when a list names the paper, 👎 otherwise; a noisy reader votes on 70 % and
+flips 10 %), the model learns after each day, and the curve gives per-day nDCG@10 after 0, 10,
+20, 50 and 100 votes per topic beside cold PaperRadar and BM25 on the same later days; then
+the judged days' graded nDCG@10 (judged/eval_graded.py) of the cold and the learning ranker.
+
+The first run embeds the pool into the data dir's database (about 30 minutes on two CPU cores;
+bench/gpu_vectors.py does it on a GPU). bench/dev_set.py says where the development set is found.
 """
 
 from __future__ import annotations
@@ -39,7 +38,8 @@ import dev_set
 import numpy as np
 from coverage import coverage_table, label_coverage
 from peers import bm25_ranking, similarity_ranking, svm_ranking
-from sqlmodel import col, delete, select
+from replay import CLEAN, NOISY, Scorer, baseline_rankings, build_days, curve, curve_table, replay
+from sqlmodel import col, select
 
 from paperradar.app import App, build_app
 from paperradar.embed.vectors import load_vectors
@@ -47,15 +47,12 @@ from paperradar.profiles.profile import Profile, load_profile
 from paperradar.rank.index import TopicIndex
 from paperradar.rank.rank_file import rank_papers_file
 from paperradar.rank.stage import load_seeds
-from paperradar.readers.feedback import set_feedback
-from paperradar.readers.topics import with_liked_papers
 from paperradar.settings import EmbeddingSettings, Settings
 from paperradar.store.db import session_scope
-from paperradar.store.records import Feedback, Paper
+from paperradar.store.records import Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("nDCG@10", "day_nDCG@10", "day_R@10")
-FEEDBACK_PROFILE = "bench-feedback"
 Row = dict[str, object]
 Ranking = dict[str, list[str]]
 
@@ -138,70 +135,6 @@ def peer_rankings(
     }
 
 
-def reveal_votes(
-    ranking: Ranking,
-    rows: Sequence[Row],
-    labels: Mapping[str, set[str]],
-    *,
-    per_day: int,
-    votes: int,
-    picks_only: bool = False,
-    min_liked: int = 0,
-) -> tuple[dict[str, list[tuple[str, int]]], str]:
-    """Vote on each topic's top picks, day by day from the first, until `votes` per topic.
-
-    Unless `picks_only`, the reader also likes the day's other relevant papers (found in the
-    listing). Once a topic has `votes - min_liked` 👎, the reader stops voting 👎 and only likes,
-    so that every topic ends with at least `min_liked` 👍 where the pool has them.
-
-    Returns the votes per topic and the last day any topic voted on (later days are scored).
-    """
-    day_of = {str(row["id"]): str(row["date"]) for row in rows}
-    revealed: dict[str, list[tuple[str, int]]] = {}
-    last = min(day_of.values())
-    for topic, ids in ranking.items():
-        picks: dict[str, list[str]] = {}
-        for paper in ids:
-            picks.setdefault(day_of[paper], []).append(paper)
-        chosen: list[tuple[str, int]] = []
-        for day in sorted(picks):
-            if len(chosen) >= votes:
-                break
-            shown = picks[day][:per_day]
-            if not picks_only:  # the reader also likes what they found in the day's listing
-                shown += [p for p in picks[day][per_day:] if p in labels[topic]]
-            for paper in shown:
-                liked = paper in labels[topic]
-                if len(chosen) < votes and (liked or _disliked(chosen) < votes - min_liked):
-                    chosen.append((paper, 1 if liked else -1))
-            last = max(last, day)
-        revealed[topic] = chosen
-    return revealed, last
-
-
-def _disliked(votes: Sequence[tuple[str, int]]) -> int:
-    return sum(value < 0 for _, value in votes)
-
-
-def store_votes(ctx: App, profile: Profile, votes: Mapping[str, list[tuple[str, int]]]) -> Profile:
-    """Store the votes as Feedback rows of a bench profile; return it with its liked seeds."""
-    voting = profile.model_copy(update={"name": FEEDBACK_PROFILE})
-    with session_scope(ctx.engine) as session:
-        session.exec(delete(Feedback).where(col(Feedback.profile) == FEEDBACK_PROFILE))
-        for topic, pairs in votes.items():
-            for paper, value in pairs:
-                set_feedback(
-                    session,
-                    paper_id=paper,
-                    profile=FEEDBACK_PROFILE,
-                    topic=topic,
-                    value=value,
-                    channel="bench",
-                    user_id="bench",
-                )
-        return with_liked_papers(session, voting)
-
-
 def cold(args: argparse.Namespace, ctx: App, rows: list[Row], scratch: Path) -> Ranking:
     """Rank the whole pool with PaperRadar and the peers; print the table; return ours."""
     profile = load_profile(args.profile)
@@ -219,53 +152,44 @@ def cold(args: argparse.Namespace, ctx: App, rows: list[Row], scratch: Path) -> 
     return ours
 
 
-def with_feedback(
-    args: argparse.Namespace, ctx: App, rows: list[Row], ours: Ranking, scratch: Path
-) -> None:
-    """Reveal the first days' picks as votes and rank the later days with and without them."""
+def learning_curve(args: argparse.Namespace, ctx: App, rows: list[Row], scratch: Path) -> None:
+    """Replay the days with a clean and a noisy reader voting on the picks; print the curves."""
     profile = load_profile(args.profile)
-    labels = load_labels(args)
-    votes, last = reveal_votes(
-        ours,
-        rows,
-        labels,
-        per_day=args.per_day,
-        votes=args.votes,
-        picks_only=args.picks_only,
-        min_liked=args.min_liked,
-    )
-    rest = [row for row in rows if str(row["date"]) > last]
-    if not rest:
-        print(f"FEEDBACK: skipped, the votes used every day of the pool (up to {last})")
-        return
-    rest_file = scratch / "rest.jsonl"
-    rest_file.write_text("".join(json.dumps(row) + "\n" for row in rest), encoding="utf-8")
-    voting = store_votes(ctx, profile, votes)
-    by_id = {str(row["id"]): row for row in rows}
-    liked = {
-        topic: [f"{by_id[p]['title']} {by_id[p]['abstract']}" for p, v in pairs if v > 0]
-        for topic, pairs in votes.items()
-    }
-    rankings = {
-        "PR+feedback": rank_papers_file(
-            ctx.engine, ctx.embedder, rest_file, voting, today=ctx.clock().date()
-        ),
-        "PR cold": rank_papers_file(
-            ctx.engine, ctx.embedder, rest_file, profile, today=ctx.clock().date()
-        ),
-        **peer_rankings(ctx, rest, profile, {}),
-        "SVM+feedback": peer_rankings(ctx, rest, profile, liked)["TFIDF+SVM"],
-    }
-    results = {name: evaluate(r, args, rest_file, scratch) for name, r in rankings.items()}
-    counts = ", ".join(
-        f"{t} {sum(v > 0 for _, v in p)}+/{sum(v < 0 for _, v in p)}-" for t, p in votes.items()
-    )
-    found = "" if args.picks_only else " + relevant papers found in the listing"
-    fair = f"; no 👎 after the {args.votes - args.min_liked}th" if args.min_liked else ""
-    print(f"FEEDBACK ({args.votes} votes per topic: top {args.per_day} picks a day{found}{fair},")
-    print(f"up to {last}: {counts}; scored on the {len(rest)} papers after it;")
-    print("ratio = PR+feedback / BM25)")
-    print(table(results, "PR+feedback"))
+    labels = {t: ids - profile.seed_ids for t, ids in load_labels(args).items()}
+    days = build_days(rows, pool_vectors(ctx, [str(row["id"]) for row in rows]))
+    scorer = Scorer(ctx.engine, ctx.embedder, profile)
+    started = time.perf_counter()
+    base = baseline_rankings(scorer, days)
+    cold_seconds = (time.perf_counter() - started) / len(days) / 2
+    print("LEARNING CURVE (per-day nDCG@10; after k votes: each topic's model frozen at its")
+    print("first k votes, scored on every day after the k-th vote's day, cold and BM25 alike)")
+    for reader in (CLEAN, NOISY):
+        run = replay(scorer, days, labels, reader)
+        print(curve_table(curve(scorer, days, labels, run, base), reader.name))
+        votes = ", ".join(
+            f"{t} {s.values.count(1)}+/{s.values.count(-1)}-" for t, s in run.streams.items()
+        )
+        print(f"votes cast: {votes}; {run.picks_per_day:.1f} picks a day")
+        print(
+            f"a day scored in {run.seconds_per_day:.2f} s with votes (cold: {cold_seconds:.2f} s)"
+        )
+        if reader is CLEAN:
+            graded(args, {"cold": base["cold"], "learned": run.live}, scratch)
+
+
+def graded(
+    args: argparse.Namespace, runs: Mapping[str, Mapping[str, Ranking]], scratch: Path
+) -> None:
+    """Score each run's day-by-day rankings on the judged days (judged/eval_graded.py)."""
+    scorer = dev_set.folder(args) / "judged" / "eval_graded.py"
+    for name, by_day in runs.items():
+        topics = next(iter(by_day.values()))
+        ranking = {t: [p for day in sorted(by_day) for p in by_day[day][t]] for t in topics}
+        path = scratch / f"graded-{name}.json"
+        path.write_text(json.dumps(ranking), encoding="utf-8")
+        command = [sys.executable, str(scorer), str(path), "--pool", str(args.pool)]
+        result = subprocess.run(command, check=True, capture_output=True, text=True)
+        print(f"GRADED ({name}, judged days)\n{result.stdout}")
 
 
 def main() -> None:
@@ -274,17 +198,7 @@ def main() -> None:
     dev_set.add_arguments(parser)
     parser.add_argument("--profile", type=Path, default=ROOT / "profiles" / "default.yaml")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench")
-    parser.add_argument("--votes", type=int, default=20, help="votes per topic")
-    parser.add_argument("--per-day", type=int, default=5, help="picks voted on per day")
-    parser.add_argument(
-        "--picks-only", action="store_true", help="vote on the picks only, not on papers found"
-    )
-    parser.add_argument(
-        "--min-liked",
-        type=int,
-        default=5,
-        help="👍 a topic is left room for: the reader gives no 👎 past votes - this (0: off)",
-    )
+    parser.add_argument("--skip-cold", action="store_true", help="only the learning curve")
     parser.add_argument(
         "--backend",
         choices=["torch", "onnx-int8"],
@@ -306,8 +220,9 @@ def main() -> None:
     rows = load_rows(args.pool)
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        ours = cold(args, ctx, rows, scratch)
-        with_feedback(args, ctx, rows, ours, scratch)
+        if not args.skip_cold:
+            cold(args, ctx, rows, scratch)
+        learning_curve(args, ctx, rows, scratch)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from paperradar.errors import ConfigError, LLMOutputError, SourceUnavailableErro
 from paperradar.i18n import Language
 from paperradar.llm.translation import LanguageError, english_for
 from paperradar.profiles.profile import Profile
+from paperradar.rank.learned import VoteEffect, vote_effect
 from paperradar.rank.search import SearchHit, search_papers
 from paperradar.readers import feedback, subscriptions, topics
 from paperradar.readers.refusal import Refusal
@@ -210,8 +211,8 @@ def search(app: App, chat: str, query: str) -> list[SearchHit]:
         )
 
 
-def vote(app: App, chat: str, user: str, data: str) -> int:
-    """Record a feedback button press from an active chat; return the vote's value."""
+def vote(app: App, chat: str, user: str, data: str) -> tuple[int, VoteEffect | None]:
+    """Record a feedback button press from an active chat; return its value and its effect."""
     shared = shared_profile(app).name
     with session_scope(app.engine) as session:
         found = active_subscription(session, chat)
@@ -220,7 +221,13 @@ def vote(app: App, chat: str, user: str, data: str) -> int:
         row = feedback.record_vote(
             session, decoded, channel=CHANNEL, user_id=user, chat=chat, allowed_profiles=allowed
         )
-        return row.value
+        profile = next((p for p in app.profiles if p.name == row.profile), None)
+        effect = (
+            vote_effect(session, profile, topic=row.topic, paper_id=row.paper_id, value=row.value)
+            if profile
+            else None
+        )
+        return row.value, effect
 
 
 def broadcast_targets(app: App) -> list[str]:

@@ -249,7 +249,7 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer(t("bot.stale_button"))
         return
     try:
-        value = await call(
+        value, effect = await call(
             actions.vote,
             core(context),
             str(query.message.chat.id),
@@ -264,7 +264,7 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer(views.answer_text(error.worded(t)))
         return
     # Telegram shows a spinner on the button until the query is answered.
-    await query.answer(views.vote_answer(t, value))
+    await query.answer(views.vote_answer(t, value, views.learned_lines(t, effect)))
     # A message older than 48 hours comes back "inaccessible", without its keyboard.
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:

@@ -12,6 +12,7 @@ from bot.actions import ChatState
 from bot.topic_actions import AddedTopic, TopicDetails
 from paperradar.i18n import Words
 from paperradar.profiles.profile import Topic
+from paperradar.rank.learned import VoteEffect
 from paperradar.rank.search import SearchHit
 from paperradar.readers import feedback
 from paperradar.readers.refusal import Refusal
@@ -223,6 +224,14 @@ def search_results(t: Words, query: str, hits: Sequence[SearchHit]) -> str:
             topic = f"<code>{escape(pick.topic)}</code>"
             lines.append(t("bot.search.picked", topic=topic, day=t.day(pick.day)))
     return "\n".join(lines)
+
+
+def learned_lines(t: Words, effect: VoteEffect | None) -> list[str]:
+    """What a vote taught its topic, in words: more (or fewer) papers like this one."""
+    if effect is None:
+        return []
+    key = "bot.vote.learned_up" if effect.value > 0 else "bot.vote.learned_down"
+    return [t(key, topic=effect.topic_title, title=effect.title)]
 
 
 def vote_answer(t: Words, value: int, learned: Sequence[str] = ()) -> str:

@@ -226,8 +226,11 @@ def test_feedback_buttons_record_votes_answer_and_tick_the_pressed_button(
     bot_api.wait_for(lambda state: len(state.answers) == 3, "three callback answers")
 
     answers = [answer.get("text", "") for answer in bot_api.state.answers]
-    assert answers[0].splitlines() == ["Thanks: noted 👍"]
-    assert answers[:2] == ["Thanks: noted 👍", "Thanks: noted 👎"]
+    # After the thanks, what the vote taught the topic, in words (no numbers).
+    up_lines, down_lines = answers[0].splitlines(), answers[1].splitlines()
+    assert up_lines[0] == "Thanks: noted 👍" and down_lines[0] == "Thanks: noted 👎"
+    assert "will favour papers like “" in up_lines[1]
+    assert "will show fewer papers like “" in down_lines[1]
     assert "not sent to this chat" in answers[2]
     ticked = bot_api.state.edits[1]["reply_markup"]["inline_keyboard"][0]
     assert [button["text"] for button in ticked[:2]] == ["1 👍", "1 👎 ✓"]

@@ -19,6 +19,7 @@ from paperradar.llm.translation import english_for, is_multilingual, needs_engli
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank import stage as scoring
 from paperradar.rank import suggest as suggestions
+from paperradar.rank.calibration import score_at
 from paperradar.rank.index import ScoredMatch
 from paperradar.readers import feedback, topics
 from paperradar.readers.subscriptions import (
@@ -260,7 +261,7 @@ def test_suggestions_are_the_unvoted_papers_nearest_each_topic_cutoff(
         pool = scoring.candidates_of(session, embedder.model_name, papers)
         every = scoring.score_candidates(session, ctx.embedder, SHARED, pool)
     for key, topic in SHARED.topics.items():
-        cutoff = topic.min_percent / 100
+        cutoff = score_at(topic.min_percent)
         chosen = {match.paper_id for match in proposed[key]}
         assert len(chosen) == 2
         farthest = max(abs(match.score - cutoff) for match in proposed[key])

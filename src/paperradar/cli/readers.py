@@ -175,6 +175,31 @@ def list_feedback(profile_name: str | None) -> None:
     echo_rows(lines, none="no votes yet")
 
 
+@feedback_group.command("show")
+@click.option("--profile", "profile_name", help="The profile (default: the first).")
+def show_feedback(profile_name: str | None) -> None:
+    """Show what each topic has learned from its votes: papers and the words they weigh."""
+    from paperradar.rank.learned import topic_learning
+    from paperradar.store.db import session_scope
+
+    app = load_app(current_profiles=True)
+    profile = _voting_profile(app, profile_name)
+    with session_scope(app.engine) as session:
+        learned = topic_learning(session, profile)
+    if not learned:
+        click.echo(f"no votes yet for {profile.name}")
+    for topic in learned:
+        click.echo(
+            f"{topic.topic_title} [{topic.topic}]: {len(topic.liked)} 👍, {len(topic.disliked)} 👎"
+        )
+        click.echo(f"  more of: {', '.join(topic.more) or '-'}")
+        click.echo(f"  less of: {', '.join(topic.less) or '-'}")
+        for title in topic.liked:
+            click.echo(f"  👍 {title}")
+        for title in topic.disliked:
+            click.echo(f"  👎 {title}")
+
+
 @feedback_group.command("suggest")
 @click.option("--profile", "profile_name", help="The profile (default: the first).")
 @click.option(

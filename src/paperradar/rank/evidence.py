@@ -34,6 +34,10 @@ TITLE_WEIGHT = 3.0
 # Cosines mapped linearly onto [0, 1]: paper-to-text and paper-to-paper similarity differ in scale.
 TEXT_COSINE = (0.25, 0.75)
 SEED_COSINE = (0.35, 0.85)
+# A one-word keyword ("merge", "evolve") is no topic on its own: "token merging" is not model
+# merging. Its weight counts in full only in a paper this close to the topic's description
+# (scaled closeness, as the description's own evidence), and in proportion below.
+ONE_WORD_SUPPORT = 0.2
 # Reasons quote at most this many matched keywords.
 REASON_KEYWORDS = 3
 
@@ -115,22 +119,26 @@ class Evidence:
 
 def topic_evidence(anchors: TopicAnchors, lexical: LexicalIndex, vectors: np.ndarray) -> Evidence:
     """Gather a topic's lexical and dense evidence for every candidate."""
+    sims = anchors.similarities(vectors)
+    description = _scaled(sims[:, 0], TEXT_COSINE)
+    one_word_share = np.clip(description / ONE_WORD_SUPPORT, 0.0, 1.0)
     phrase_weight = np.zeros(lexical.size)
     strengths: list[list[tuple[float, str]]] = [[] for _ in range(lexical.size)]
     for phrase in anchors.phrases:
         hits = lexical.phrase_hits(phrase)
         weight = hits.idf * np.where(hits.in_title, TITLE_WEIGHT, 1.0) * (hits.count > 0)
+        if len(tokenize(phrase)) == 1:
+            weight = weight * one_word_share
         phrase_weight += weight
         for row in np.flatnonzero(weight):
             strengths[row].append((float(weight[row]), phrase))
-    sims = anchors.similarities(vectors)
     keywords = len(anchors.phrases)
     keyword_sims = sims[:, 1 : 1 + keywords]
     seed_sims = sims[:, 1 + keywords :]
     components = {
         "bm25": saturate(lexical.bm25_share(anchors.query), BM25_HALF),
         "keywords": saturate(phrase_weight, KEYWORD_HALF),
-        "description": _scaled(sims[:, 0], TEXT_COSINE),
+        "description": description,
         "keyword_anchors": _scaled(keyword_sims.mean(axis=1), TEXT_COSINE)
         if keywords
         else np.zeros(lexical.size),

@@ -1,11 +1,10 @@
 """TopicIndex: a profile's topics, their routed seeds, and one calibrated score per candidate.
 
 A topic's score is the weighted sum of its evidence (evidence.py), each kind on a fixed [0, 1]
-scale. The percent is the score times 100, so it means the same on every day (only idf comes
-from the day's papers): on the development set, the papers that curated lists file under a topic
-score a median of 50-57%, while 99% of all papers score below 30-54% (by topic). A topic with
-readers' votes blends that cold score with a classifier learned from them (learning.py); the
-blend is in [0, 1] too, and the profile's text keeps at least half the say.
+scale, so it means the same on every day (only idf comes from the day's papers). The percent
+readers see is the estimated chance that the paper is on the topic, a monotone map of the score
+fitted on the development set (calibration.py). A topic with readers' votes blends that cold
+score with a classifier learned from them (learning.py); the blend is in [0, 1] too.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperradar.profiles.profile import Profile
+from paperradar.rank.calibration import percent_of
 from paperradar.rank.evidence import (
     TopicAnchors,
     distinct_phrases,
@@ -82,11 +82,6 @@ class CandidatePool:
         )
         lexical = LexicalIndex([p.title for p in papers], [p.abstract for p in papers])
         return cls(papers=tuple(papers), vectors=vectors, lexical=lexical)
-
-
-def percent_of(score: float) -> int:
-    """Map a score in [0, 1] onto a whole percent (monotone, and the same on every day)."""
-    return int(min(100, max(0, round(score * 100))))
 
 
 def route_seeds(

@@ -129,8 +129,8 @@ def uncertain_papers(
 ) -> list[str]:
     """Pick the papers whose score is closest to a topic's threshold: the votes that teach most.
 
-    Scores are calibrated, so the threshold (the topic's `min_percent` / 100) is where the
-    topic is least sure whether to show a paper; ties go to the higher score, then the id.
+    The threshold (the score at the topic's `min_percent`) is where the topic is least sure
+    whether to show a paper; ties go to the higher score, then the id.
     """
     order = sorted(
         range(len(paper_ids)),
@@ -162,7 +162,7 @@ def suggest_votes(
 
     Args:
         matches: a day's scored matches.
-        thresholds: per topic key, the score at which a paper is shown (`min_percent` / 100).
+        thresholds: per topic key, the score at which a paper is shown (at its `min_percent`).
         count: papers proposed per topic.
     """
     by_topic: dict[str, tuple[list[str], list[float]]] = {}

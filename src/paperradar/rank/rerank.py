@@ -20,7 +20,8 @@ from paperradar.ingest.papers import stored_papers
 from paperradar.llm.client import LLMClient, RejectedReplyError, Usage
 from paperradar.llm.prompts import Prompt, load_prompt
 from paperradar.profiles.profile import Profile, Topic
-from paperradar.rank.index import ScoredMatch, best_first, percent_of
+from paperradar.rank.calibration import percent_of
+from paperradar.rank.index import ScoredMatch, best_first
 from paperradar.rank.rerank_contract import (
     PaperJudgement,
     RerankDraft,

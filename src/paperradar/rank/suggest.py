@@ -8,6 +8,7 @@ from sqlmodel import Session, col, func, select
 
 from paperradar.embed.embeddings import Embedder
 from paperradar.profiles.profile import Profile
+from paperradar.rank.calibration import score_at
 from paperradar.rank.index import ScoredMatch, best_first
 from paperradar.rank.learning import suggest_votes
 from paperradar.rank.stage import candidates_of, score_candidates
@@ -25,8 +26,8 @@ def suggest(
 ) -> dict[str, list[ScoredMatch]]:
     """Per topic, the day's unvoted papers scored nearest the topic's cutoff, best first.
 
-    Scores are calibrated, so a topic is least sure about the papers near its `min_percent`:
-    a vote there moves the cutoff where it matters.
+    A topic is least sure about the papers scored near its `min_percent` (the score where the
+    calibrated percent reaches it): a vote there moves the cutoff where it matters.
     """
     papers = session.exec(
         select(Paper).where(Paper.first_announced_on == day).order_by(col(Paper.arxiv_id))
@@ -42,7 +43,7 @@ def suggest(
         )
         if match.paper_id not in voted.get(match.topic, set())
     ]
-    thresholds = {key: topic.min_percent / 100 for key, topic in profile.topics.items()}
+    thresholds = {key: score_at(topic.min_percent) for key, topic in profile.topics.items()}
     chosen = suggest_votes(matches, thresholds, count=count)
     by_key = {(match.topic, match.paper_id): match for match in matches}
     return {
