@@ -24,7 +24,7 @@ from paperradar.app import App, with_current_profiles
 from paperradar.deliver import outbox as delivery
 from paperradar.embed.embeddings import Embedder
 from paperradar.profiles.profile import Profile, load_profiles
-from paperradar.readers import topics
+from paperradar.readers import follows, topics
 from paperradar.readers.subscriptions import deactivate, subscribe
 from paperradar.service import pipeline
 from paperradar.service.pipeline import run_stage
@@ -409,3 +409,21 @@ def test_a_pipeline_run_scores_a_chats_own_topic_and_delivers_both_digests(
     headers = [text.split("\n")[0] for text in texts if "📡" in text]
     assert len(headers) == 2
     assert sum(header.endswith("· World models</b>") for header in headers) == 1
+
+
+def test_a_chat_that_follows_an_author_gets_their_paper_first_in_its_shared_digest(
+    outbox: App, bot_api: BotApiServer, bilingual_day: list[dict[str, Any]]
+) -> None:
+    author = bilingual_day[3]["authors"][-1]
+    with session_scope(outbox.engine) as session:
+        alice = session.exec(select(Subscription).where(Subscription.recipient == str(ALICE))).one()
+        follows.add_follow(
+            session, profile=topics.own_profile_name(alice), followed=follows.parse_follow(author)
+        )
+    run_stage(outbox, "delivery", DAY)
+    alice_text = "".join(_texts(bot_api.sent_to(ALICE)))
+    bob_text = "".join(_texts(bot_api.sent_to(BOB)))
+    section = "你关注的人" if "你关注的人" in alice_text else "People you follow"
+    assert section in alice_text and author in alice_text
+    assert alice_text.index(section) < alice_text.index("━━", alice_text.index(section) + 20)
+    assert "你关注的人" not in bob_text and "People you follow" not in bob_text

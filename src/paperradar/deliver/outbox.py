@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
+from paperradar.compose.chat_follows import with_chat_follows
 from paperradar.compose.digests import DigestView, view_digest
 from paperradar.compose.updates import for_topics
 from paperradar.deliver import claims
@@ -162,7 +163,8 @@ class Renderer:
         if isinstance(view, str):
             return view
         channel = self.outbox.channels[delivery.channel]
-        return channel.render(view_for(view, subscription), subscription.recipient)
+        narrowed = with_chat_follows(self.session, view_for(view, subscription), subscription)
+        return channel.render(narrowed, subscription.recipient)
 
     def _view(self, digest: Digest) -> DigestView | str:
         profile = next((p for p in self.outbox.profiles if p.name == digest.profile), None)
