@@ -59,14 +59,15 @@ def test_demo_prints_picks_under_every_topic_and_writes_the_web_archive(
     result = _invoke(["demo"], cli_env)
     assert result.exit_code == 0, result.output
     output = result.output
-    assert "PaperRadar · default · 2025-10-16" in output
-    for title in ("Model merging", "Self-evolving", "Long-context"):
-        section = output.split(title, 1)[1].split("━━", 2)[1]
+    # The bundled profile reads both languages: Chinese chrome, its topics by their Chinese names.
+    assert "论文雷达 PaperRadar · 模型融合、自进化、长上下文\n10月16日 星期四 · " in output
+    for title in ("模型融合", "自进化", "长上下文"):
+        section = output.split(f"━━ {title}（", 1)[1].split("\n━━ ", 1)[0]
         assert "% · arXiv:" in section, f"no pick under {title}"
-    assert "no summary (LLM not configured)" in output
+    assert "暂无 AI 总结，以下为原文摘要。" in output  # no LLM: the same neutral line
     page = tmp_path / "var" / "web" / "default" / "2025-10-16.html"
     assert f"Web: {page}" in output
-    assert "2025-10-16" in page.read_text(encoding="utf-8")
+    assert "10月16日" in page.read_text(encoding="utf-8")
     assert "2025-10-16" in (tmp_path / "var" / "web" / "index.html").read_text(encoding="utf-8")
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TOPIC_HEADING = re.compile(r"^━━ (.+) \((\d+)\) ━━$", re.MULTILINE)
+# A topic's heading in the demo's digest (the bundled profile reads Chinese first).
+TOPIC_HEADING = re.compile(r"^━━ (.+)（(\d+)） ━━$", re.MULTILINE)
 PACKAGED = (
     "paperradar/data/migrations/env.py",
     "paperradar/data/prompts/summarize.system.md",
