@@ -124,7 +124,19 @@ def lookup(settings: ArxivSettings, ids: Iterable[str]) -> list[Announcement]:
 def range_query(categories: Iterable[str], start: date, end: date) -> str:
     """Return the API query for papers of the categories submitted from start to end."""
     any_category = " OR ".join(f"cat:{category}" for category in categories)
-    return f"({any_category}) AND submittedDate:[{start:%Y%m%d}0000 TO {end:%Y%m%d}2359]"
+    return f"({any_category}) AND {_submitted(start, end)}"
+
+
+def _submitted(start: date, end: date) -> str:
+    return f"submittedDate:[{start:%Y%m%d}0000 TO {end:%Y%m%d}2359]"
+
+
+def _results(settings: ArxivSettings, search: arxiv.Search) -> Iterator[Announcement]:
+    """Run a search through the configured client (its delay and retries), as announcements."""
+    client = build_client(settings)
+    with _arxiv_errors(settings):
+        for result in client.results(search):
+            yield announcement_from_result(result)
 
 
 def search_range(settings: ArxivSettings, start: date, end: date) -> Iterator[Announcement]:
@@ -135,10 +147,7 @@ def search_range(settings: ArxivSettings, start: date, end: date) -> Iterator[An
         sort_by=arxiv.SortCriterion.SubmittedDate,
         sort_order=arxiv.SortOrder.Ascending,
     )
-    client = build_client(settings)
-    with _arxiv_errors(settings):
-        for result in client.results(search):
-            yield announcement_from_result(result)
+    yield from _results(settings, search)
 
 
 def author_query(name: str, since: date, until: date) -> str:
@@ -146,7 +155,7 @@ def author_query(name: str, since: date, until: date) -> str:
     to `until`."""
     words = name.replace('"', " ").strip()
     author = words if words.lower().startswith("au:") else f'au:"{words}"'
-    return f"{author} AND submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
+    return f"{author} AND {_submitted(since, until)}"
 
 
 def search_author(
@@ -160,10 +169,7 @@ def search_author(
         sort_by=arxiv.SortCriterion.SubmittedDate,
         sort_order=arxiv.SortOrder.Descending,
     )
-    client = build_client(settings)
-    with _arxiv_errors(settings):
-        for result in client.results(search):
-            yield announcement_from_result(result)
+    yield from _results(settings, search)
 
 
 def _as_candidate(announcement: Announcement, home: Collection[str]) -> Announcement:
