@@ -18,6 +18,11 @@ AUTHORS_NAMED = 3
 SUBJECT_TITLE = 70
 
 
+def has_summary(item: ItemView) -> bool:
+    """Whether an item has a good summary to show."""
+    return item.summary is not None and item.summary.status == SummaryStatus.OK
+
+
 @dataclass(frozen=True)
 class Labelled:
     """A text with the label that says which language it is in (`TL;DR` / `摘要`)."""
@@ -89,23 +94,15 @@ class Reading:
         """What a topic with no picks says."""
         return self.t("digest.section_empty", percent=section.topic.min_percent)
 
-    def _summary(self, item: ItemView) -> bool:
-        return item.summary is not None and item.summary.status == SummaryStatus.OK
-
     def title(self, item: ItemView) -> str:
         """The title in the reader's language: the Chinese one for a Chinese reader, if written."""
-        if (
-            self.t.language == "zh"
-            and self._summary(item)
-            and item.summary
-            and item.summary.title_zh
-        ):
+        if self.t.language == "zh" and has_summary(item) and item.summary and item.summary.title_zh:
             return latex_to_unicode(item.summary.title_zh)
         return latex_to_unicode(item.paper.title)
 
     def other_title(self, item: ItemView) -> str | None:
         """The title in the reader's other language, for a reader of both."""
-        if not (self.zh and self.en) or not (self._summary(item) and item.summary):
+        if not (self.zh and self.en) or not (has_summary(item) and item.summary):
             return None
         if self.t.language == "zh":
             return latex_to_unicode(item.paper.title)
@@ -142,7 +139,7 @@ class Reading:
     def tldrs(self, item: ItemView) -> list[Labelled]:
         """The TL;DRs the reader reads, each labelled by its language."""
         summary = item.summary
-        if summary is None or not self._summary(item):
+        if summary is None or not has_summary(item):
             return []
         texts = [("zh", summary.tldr_zh), ("en", summary.tldr_en)]
         return [
@@ -155,7 +152,7 @@ class Reading:
         """The abstracts the reader reads: the Chinese translation and/or the original."""
         shown = []
         summary = item.summary
-        if self.zh and self._summary(item) and summary and summary.abstract_zh:
+        if self.zh and has_summary(item) and summary and summary.abstract_zh:
             shown.append(
                 Labelled(self.t("digest.abstract_zh"), latex_to_unicode(summary.abstract_zh))
             )
@@ -167,7 +164,7 @@ class Reading:
 
     def note(self, item: ItemView) -> str | None:
         """What an item with no summary says: the same neutral line whatever the cause."""
-        return None if self._summary(item) else self.t("common.summary_unavailable")
+        return None if has_summary(item) else self.t("common.summary_unavailable")
 
     def people(self) -> list[PersonLine]:
         """The day's papers by followed authors, first in the digest."""

@@ -10,10 +10,9 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
-from paperradar.compose.digests import DigestView, ItemView
-from paperradar.compose.reading import Reading
+from paperradar.compose.digests import DigestView
+from paperradar.compose.reading import Reading, has_summary
 from paperradar.jinja import Autoescape, build_environment
-from paperradar.store.states import SummaryStatus
 from paperradar.text import clean_text, latex_to_unicode
 
 # A web address in free text (a paper's comments): linked where the channel allows.
@@ -27,11 +26,6 @@ def format_authors(authors: Sequence[str]) -> str:
     shown = ", ".join(authors[:AUTHORS_SHOWN])
     extra = len(authors) - AUTHORS_SHOWN
     return f"{shown}, … (+{extra})" if extra > 0 else shown
-
-
-def has_summary(item: ItemView) -> bool:
-    """Whether an item has a good summary to show."""
-    return item.summary is not None and item.summary.status == SummaryStatus.OK
 
 
 def strip_control_characters(value: object) -> object:

@@ -11,8 +11,9 @@ from functools import cache, partial
 from jinja2 import Environment
 
 from paperradar.compose.digests import DigestView
+from paperradar.compose.reading import has_summary
 from paperradar.compose.reasons import Segment, evidence_segments
-from paperradar.compose.rendering import format_authors, has_summary, strip_control_characters
+from paperradar.compose.rendering import format_authors, strip_control_characters
 from paperradar.i18n import Language, Words, interface_language, words
 from paperradar.jinja import build_environment
 from paperradar.profiles.profile import Profile
