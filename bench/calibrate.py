@@ -23,6 +23,7 @@ from pathlib import Path
 
 import dev_set
 import numpy as np
+from bench_settings import bench_settings
 from ranking import ROOT, load_labels, load_rows, pool_vectors
 from replay import Scorer, build_days, picks_of
 from sklearn.linear_model import LogisticRegression
@@ -31,7 +32,6 @@ from paperradar.app import build_app
 from paperradar.profiles.profile import load_profile
 from paperradar.rank.calibration import CALIBRATION_FILE, Calibration, parse_calibration
 from paperradar.rank.index import ScoredMatch
-from paperradar.settings import Settings
 
 TARGET = ROOT / "src" / "paperradar" / "rank" / CALIBRATION_FILE
 BANDS = (0, 10, 20, 30, 40, 50, 60, 80, 101)
@@ -107,13 +107,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"store the fit in {TARGET.name}")
     args = parser.parse_args()
     args.pool = dev_set.pool(args)
-    settings = Settings(
-        data_dir=args.data_dir,
-        profiles_dir=ROOT / "profiles",
-        prompts_dir=ROOT / "prompts",
-        migrations_dir=ROOT / "db",
-    )
-    ctx = build_app(settings)
+    ctx = build_app(bench_settings(args.data_dir))
     profile = load_profile(args.profile)
     rows = load_rows(args.pool)
     labels = {t: ids - profile.seed_ids for t, ids in load_labels(args).items()}

@@ -202,16 +202,11 @@ def import_vectors(args: argparse.Namespace) -> None:
 
 
 def _app(data_dir: Path):  # type: ignore[no-untyped-def]
-    from paperradar.app import build_app
-    from paperradar.settings import Settings
+    from bench_settings import bench_settings
 
-    settings = Settings(
-        data_dir=data_dir,
-        profiles_dir=ROOT / "profiles",
-        prompts_dir=ROOT / "prompts",
-        migrations_dir=ROOT / "db",
-    )
-    return build_app(settings)
+    from paperradar.app import build_app
+
+    return build_app(bench_settings(data_dir))
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import dev_set
 import numpy as np
+from bench_settings import bench_settings
 from scipy.stats import mannwhitneyu
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -48,7 +49,7 @@ from paperradar.embed.novelty import (
 )
 from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_reference_papers
-from paperradar.settings import EmbeddingSettings, Settings
+from paperradar.settings import EmbeddingSettings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Novelty, Paper
 from paperradar.text import paper_text
@@ -172,13 +173,7 @@ def model_percentiles(
             dev_set.stop(f"--db {args.db} is not a file")
         args.data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(args.db, database)
-    settings = Settings(
-        data_dir=args.data_dir,
-        profiles_dir=ROOT / "profiles",
-        prompts_dir=ROOT / "prompts",
-        migrations_dir=ROOT / "db",
-        embedding=EmbeddingSettings(backend=args.backend),
-    )
+    settings = bench_settings(args.data_dir, embedding=EmbeddingSettings(backend=args.backend))
     app = build_app(settings)
     prepare(app.engine, app.embedder, pool, days)
     return score(app.engine, app.embedder.model_name, days, args.k, args.window_days)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import dev_set
+from bench_settings import bench_settings
 from sentence_transformers import SentenceTransformer
 
 from paperradar.app import build_app
@@ -45,11 +46,8 @@ def load_day(pool: Path, day: str | None) -> tuple[str, list[dict[str, object]]]
 
 def settings_for(data_dir: Path, feed: Path, backend: str = "torch") -> Settings:
     """Settings on a private data dir reading the day from a saved feed file."""
-    return Settings(
-        data_dir=data_dir,
-        prompts_dir=ROOT / "prompts",
-        profiles_dir=ROOT / "profiles",
-        migrations_dir=ROOT / "db",
+    return bench_settings(
+        data_dir,
         arxiv=ArxivSettings(feed_file=feed),
         embedding=EmbeddingSettings(backend=backend),
     )

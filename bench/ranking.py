@@ -36,6 +36,7 @@ from pathlib import Path
 
 import dev_set
 import numpy as np
+from bench_settings import bench_settings
 from coverage import coverage_table, label_coverage
 from peers import bm25_ranking, similarity_ranking, svm_ranking
 from replay import CLEAN, NOISY, Scorer, baseline_rankings, build_days, curve, curve_table, replay
@@ -47,7 +48,7 @@ from paperradar.profiles.profile import Profile, load_profile
 from paperradar.rank.index import TopicIndex
 from paperradar.rank.rank_file import rank_papers_file
 from paperradar.rank.stage import load_seeds
-from paperradar.settings import EmbeddingSettings, Settings
+from paperradar.settings import EmbeddingSettings
 from paperradar.store.db import session_scope
 from paperradar.store.records import Paper
 
@@ -209,14 +210,9 @@ def main() -> None:
     args.pool = dev_set.pool(args)
     for name in ("dev_labels.json", "eval.py"):  # stop now, not after the pool is embedded
         dev_set.dev_file(args, name)
-    settings = Settings(
-        data_dir=args.data_dir,
-        profiles_dir=ROOT / "profiles",
-        prompts_dir=ROOT / "prompts",
-        migrations_dir=ROOT / "db",
-        embedding=EmbeddingSettings(backend=args.backend),
+    ctx = build_app(
+        bench_settings(args.data_dir, embedding=EmbeddingSettings(backend=args.backend))
     )
-    ctx = build_app(settings)
     rows = load_rows(args.pool)
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)

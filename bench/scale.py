@@ -33,6 +33,7 @@ from typing import Any
 
 import dev_set
 from aiohttp import web
+from bench_settings import bench_settings
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
@@ -44,7 +45,6 @@ from paperradar.settings import (
     ArxivSettings,
     EmbeddingSettings,
     ScheduleSettings,
-    Settings,
     TelegramSettings,
 )
 from paperradar.store.db import session_scope
@@ -270,12 +270,10 @@ def main() -> None:
     feed.write_text("".join(json.dumps(row) + "\n" for row in load_papers(pool, args.papers)))
     bot = LimitedBotApi()
     bot.start()
-    settings = Settings(
-        data_dir=folder / "var",
+    settings = bench_settings(
+        folder / "var",
         database_url=args.database_url,
         profiles_dir=write_shared_profile(folder / "profiles"),
-        prompts_dir=ROOT / "prompts",
-        migrations_dir=ROOT / "db",
         arxiv=ArxivSettings(feed_file=feed),
         embedding=EmbeddingSettings(device="cpu"),
         telegram=TelegramSettings(
