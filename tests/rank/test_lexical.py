@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from paperradar.rank.lexical import LexicalIndex, saturate, stem, tokenize
 
@@ -84,3 +85,16 @@ def test_empty_set_scores_nothing() -> None:
 def test_saturate_is_half_at_its_half_point_and_below_one() -> None:
     values = saturate(np.array([0.0, 2.0, 1e9]), 2.0)
     assert values[0] == 0 and values[1] == 0.5 and values[2] < 1
+
+
+def test_an_index_with_anothers_statistics_scores_its_papers_as_that_index_would() -> None:
+    # Yesterday's voted paper is scored as if it had been announced among today's papers.
+    today = index()
+    alone = LexicalIndex(TITLES[2:3], ABSTRACTS[2:3], statistics=today)
+    for query in ("graph neural network", "model merging of experts"):
+        assert alone.bm25(query)[0] == pytest.approx(today.bm25(query)[2])
+        assert alone.bm25_share(query)[0] == pytest.approx(today.bm25_share(query)[2])
+    assert alone.phrase_hits("graph").idf == today.phrase_hits("graph").idf
+    assert LexicalIndex(TITLES[2:3], ABSTRACTS[2:3]).phrase_hits("graph").idf != pytest.approx(
+        today.phrase_hits("graph").idf
+    )

@@ -7,8 +7,8 @@ vectors) to its description, to its keywords and to the seed papers routed to it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import faiss
 import numpy as np
@@ -81,6 +81,16 @@ class TopicAnchors:
         )
         return stacked
 
+    def without_seeds(self, paper_ids: Iterable[str]) -> TopicAnchors:
+        """The same anchors less some seed papers."""
+        dropped = set(paper_ids)
+        kept = [i for i, seed in enumerate(self.seed_ids) if seed not in dropped]
+        return replace(
+            self,
+            seed_ids=tuple(self.seed_ids[i] for i in kept),
+            seed_vectors=self.seed_vectors[kept],
+        )
+
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """Cosine of each paper (row) to each anchor (column: description, keywords, seeds)."""
         anchors = self.vectors
@@ -98,6 +108,7 @@ class Evidence:
 
     anchors: TopicAnchors
     score: np.ndarray  # the WEIGHTS-weighted sum of the components, in [0, 1]
+    components: np.ndarray  # candidates x WEIGHTS' kinds, each in [0, 1]
     similarities: np.ndarray  # candidates x (description, keywords..., seeds...)
     found: list[list[str]]  # per candidate, the keyword phrases found, strongest first
 
@@ -146,10 +157,9 @@ def topic_evidence(anchors: TopicAnchors, lexical: LexicalIndex, vectors: np.nda
         if seed_sims.shape[1]
         else np.zeros(lexical.size),
     }
-    score = np.zeros(lexical.size)
-    for name, values in components.items():
-        score += WEIGHTS[name] * values
+    matrix = np.stack([components[name] for name in WEIGHTS], axis=1)
+    score = matrix @ np.array(list(WEIGHTS.values()))
     found = [
         [phrase for _, phrase in sorted(row, key=lambda s: (-s[0], s[1]))] for row in strengths
     ]
-    return Evidence(anchors, score, sims, found)
+    return Evidence(anchors, score, matrix, sims, found)

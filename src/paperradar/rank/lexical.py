@@ -74,9 +74,19 @@ class PhraseHits:
 
 
 class LexicalIndex:
-    """Token statistics of one set of papers (e.g. a day's candidates), the source of all idf."""
+    """Token statistics of one set of papers (e.g. a day's candidates), the source of all idf.
 
-    def __init__(self, titles: Sequence[str], abstracts: Sequence[str]) -> None:
+    An index built with `statistics=` scores its own papers with the idf and mean length of that
+    other index: yesterday's voted papers scored as if they had been announced among today's.
+    """
+
+    def __init__(
+        self,
+        titles: Sequence[str],
+        abstracts: Sequence[str],
+        *,
+        statistics: LexicalIndex | None = None,
+    ) -> None:
         self.title_tokens = [tokenize(title) for title in titles]
         self.text_tokens = [
             title + tokenize(abstract)
@@ -96,34 +106,37 @@ class LexicalIndex:
         }
         self._lengths = lengths
         self._mean_length = float(lengths.mean()) if self.size else 0.0
+        self._statistics = statistics or self
 
     def doc_freq(self, term: str) -> int:
         """How many documents contain a (stemmed) term."""
         posting = self._postings.get(term)
         return 0 if posting is None else len(posting[0])
 
+    def idf(self, term: str) -> float:
+        """A term's BM25 idf over the statistics' documents (this index's own by default)."""
+        stats = self._statistics
+        return float(bm25_idf(stats.size, stats.doc_freq(term)))
+
     def bm25(self, query: str) -> np.ndarray:
         """Score every document against a free-text query with Okapi BM25 (idf from this set)."""
         scores = np.zeros(self.size, dtype=np.float64)
         if not self.size:
             return scores
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths / max(self._mean_length, 1.0))
+        mean_length = max(self._statistics._mean_length, 1.0)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths / mean_length)
         for term, weight in Counter(content_terms(tokenize(query))).items():
             posting = self._postings.get(term)
             if posting is None:
                 continue
             docs, counts = posting
-            idf = float(bm25_idf(self.size, len(docs)))
-            scores[docs] += weight * idf * counts * (BM25_K1 + 1) / (counts + norm[docs])
+            scores[docs] += weight * self.idf(term) * counts * (BM25_K1 + 1) / (counts + norm[docs])
         return scores
 
     def bm25_share(self, query: str) -> np.ndarray:
         """BM25 as a share of the query's own weight (every term saturated), in [0, 1)."""
         terms = Counter(content_terms(tokenize(query)))
-        ceiling = sum(
-            weight * float(bm25_idf(self.size, self.doc_freq(term))) * (BM25_K1 + 1)
-            for term, weight in terms.items()
-        )
+        ceiling = sum(weight * self.idf(term) * (BM25_K1 + 1) for term, weight in terms.items())
         return self.bm25(query) / ceiling if ceiling > 0 else np.zeros(self.size)
 
     def phrase_hits(self, phrase: str) -> PhraseHits:
@@ -135,8 +148,11 @@ class LexicalIndex:
         for index in candidates:
             count[index] = _occurrences(self.text_tokens[index], words)
             in_title[index] = _occurrences(self.title_tokens[index], words) > 0
-        df = int((count > 0).sum())
-        return PhraseHits(phrase, in_title, count, float(bm25_idf(self.size, df)))
+        if self._statistics is not self:
+            idf = self._statistics.phrase_hits(phrase).idf
+        else:
+            idf = float(bm25_idf(self.size, int((count > 0).sum())))
+        return PhraseHits(phrase, in_title, count, idf)
 
     def _docs_with_all(self, words: Sequence[str]) -> list[int]:
         terms = set(content_terms(words))
