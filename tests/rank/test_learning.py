@@ -1,9 +1,13 @@
 import numpy as np
 import pytest
 
+from paperradar.rank.calibration import shipped_calibration
 from paperradar.rank.index import ScoredMatch
 from paperradar.rank.learning import (
-    MAX_WEIGHT,
+    DISLIKED_PUSH,
+    MAX_SHIFT,
+    NONE_BELOW_PERCENT,
+    Scored,
     TopicModel,
     Votes,
     fit_topic_model,
@@ -12,6 +16,8 @@ from paperradar.rank.learning import (
 )
 
 DIMENSION = 16
+EVIDENCE = 5
+SLOPE = 20.0
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -20,85 +26,112 @@ def unit(rows: np.ndarray) -> np.ndarray:
 
 @pytest.fixture
 def space() -> dict[str, np.ndarray]:
-    """Three directions: the topic's anchors, a liked cluster, a disliked cluster; and noise."""
+    """Two directions of one topic's papers, one the reader likes and one they do not."""
     rng = np.random.default_rng(7)
     axes = np.eye(DIMENSION)
     near = lambda axis, n: unit(axes[axis] + 0.15 * rng.normal(size=(n, DIMENSION)))  # noqa: E731
     return {
-        "anchors": near(0, 3),
-        "liked": near(1, 4),
-        "disliked": near(2, 4),
-        "candidates": unit(rng.normal(size=(200, DIMENSION))),
+        "liked": near(1, 12),
+        "disliked": near(2, 12),
         "like_probe": near(1, 5),
         "dislike_probe": near(2, 5),
-        "anchor_probe": near(0, 5),
+        "elsewhere": near(3, 5),
     }
 
 
+def scored(vectors: np.ndarray, score: float = 0.5) -> Scored:
+    """Papers the cold scorer rates alike: the votes alone tell them apart."""
+    n = len(vectors)
+    return Scored(score=np.full(n, score), vectors=vectors, evidence=np.full((n, EVIDENCE), score))
+
+
 def votes_of(liked: np.ndarray, disliked: np.ndarray) -> Votes:
-    ids = tuple(f"2601.{i:05d}" for i in range(len(liked) + len(disliked)))
+    n = len(liked) + len(disliked)
+    ids = tuple(f"2601.{i:05d}" for i in range(n))
     values = np.array([1] * len(liked) + [-1] * len(disliked))
-    return Votes(paper_ids=ids, vectors=np.vstack([liked, disliked]), values=values)
+    return Votes(ids, ("t",) * n, ("a",) * n, np.vstack([liked, disliked]), values)
 
 
-def fit(space: dict[str, np.ndarray], votes: Votes) -> TopicModel:
-    model = fit_topic_model(votes, anchors=space["anchors"], candidates=space["candidates"])
+def fit(votes: Votes) -> TopicModel:
+    model = fit_topic_model(votes, scored(votes.vectors), slope=SLOPE)
     assert model is not None
     return model
 
 
-def test_no_votes_means_no_model(space: dict[str, np.ndarray]) -> None:
-    empty = Votes((), np.zeros((0, DIMENSION)), np.zeros(0))
-    assert fit_topic_model(empty, anchors=space["anchors"], candidates=space["candidates"]) is None
+def test_no_votes_means_no_model() -> None:
+    empty = Votes((), (), (), np.zeros((0, DIMENSION)), np.zeros(0))
+    assert fit_topic_model(empty, scored(empty.vectors), slope=SLOPE) is None
 
 
-def test_a_like_raises_and_a_dislike_lowers_similar_papers(space: dict[str, np.ndarray]) -> None:
-    liked, disliked, none = space["liked"], space["disliked"], space["liked"][:0]
-    both = fit(space, votes_of(liked, disliked))
-    likes_only = fit(space, votes_of(liked, none))
-    dislikes_only = fit(space, votes_of(none, disliked))
-    like_probe, dislike_probe = space["like_probe"], space["dislike_probe"]
-    assert (both.probability(like_probe) > dislikes_only.probability(like_probe)).all()
-    assert (both.probability(dislike_probe) < likes_only.probability(dislike_probe)).all()
-    cold = np.full(5, 0.4)
-    assert (both.blend(cold, like_probe) > cold).all()
-    assert (both.blend(cold, like_probe) > both.blend(cold, dislike_probe)).all()
+def test_likes_and_dislikes_move_similar_papers_up_and_down(space: dict[str, np.ndarray]) -> None:
+    model = fit(votes_of(space["liked"][:4], space["disliked"][:4]))
+    assert (model.shift(scored(space["like_probe"])) > 0).all()
+    assert (model.shift(scored(space["dislike_probe"])) < 0).all()
+    cold = scored(space["like_probe"])
+    assert (model.apply(cold, shipped_calibration()) > cold.score).all()
 
 
-def test_the_profile_text_is_never_forgotten(space: dict[str, np.ndarray]) -> None:
-    # Every vote is a dislike, yet papers like the topic's anchors still beat the disliked ones.
-    model = fit(space, votes_of(space["liked"][:0], space["disliked"]))
-    anchor_like = model.probability(space["anchor_probe"])
-    disliked_like = model.probability(space["dislike_probe"])
-    assert anchor_like.min() > disliked_like.max()
+def test_votes_never_lift_a_paper_the_topic_does_not_match(space: dict[str, np.ndarray]) -> None:
+    # The shift was learned on papers near the bar; far below it, it does not apply.
+    calibration = shipped_calibration()
+    model = fit(votes_of(space["liked"][:4], space["disliked"][:4]))
+    below = scored(space["like_probe"], calibration.score_at(NONE_BELOW_PERCENT) - 0.01)
+    assert (model.apply(below, calibration) == below.score).all()
+    bar = scored(space["like_probe"], calibration.score_at(30))
+    assert (model.apply(bar, calibration) > bar.score).all()
 
 
-def test_blended_scores_stay_within_bounds_and_the_weight_grows_with_votes(
+def test_dislikes_alone_push_down_only_papers_close_to_a_disliked_one(
     space: dict[str, np.ndarray],
 ) -> None:
-    few = fit(space, votes_of(space["liked"][:1], space["disliked"][:1]))
-    many = fit(space, votes_of(space["liked"], space["disliked"]))
-    assert 0 < few.weight < many.weight < MAX_WEIGHT
-    for cold in (np.zeros(5), np.ones(5)):
-        mixed = many.blend(cold, space["like_probe"])
-        assert ((mixed >= 0) & (mixed <= 1)).all()
+    # No 👍 yet: nothing to regress on, but "fewer like this" still holds.
+    model = fit(votes_of(space["liked"][:0], space["disliked"][:3]))
+    assert model.weights is None
+    on_itself = model.shift(scored(space["disliked"][:1]))
+    assert on_itself[0] == pytest.approx(-DISLIKED_PUSH)
+    assert (model.shift(scored(space["dislike_probe"])) < 0).all()
+    assert (model.shift(scored(space["elsewhere"])) == 0).all()
 
 
-def test_a_like_gives_the_classifier_more_say_than_a_run_of_dislikes(
+def test_likes_alone_change_no_score_here(space: dict[str, np.ndarray]) -> None:
+    # A 👍 works as a seed of its topic (readers/topics.py), not through this model.
+    model = fit(votes_of(space["liked"][:3], space["disliked"][:0]))
+    assert (model.shift(scored(space["like_probe"])) == 0).all()
+
+
+def test_the_shift_grows_with_the_votes_and_stays_bounded(space: dict[str, np.ndarray]) -> None:
+    few = fit(votes_of(space["liked"][:1], space["disliked"][:1]))
+    many = fit(votes_of(space["liked"], space["disliked"]))
+    probe = scored(space["like_probe"])
+    assert 0 < few.shift(probe).mean() < many.shift(probe).mean() <= MAX_SHIFT
+    for cold in (0.0, 1.0):
+        learned = many.apply(scored(space["like_probe"], cold), shipped_calibration())
+        assert ((learned >= 0) & (learned <= 1)).all()
+
+
+def test_votes_reorder_a_topic_rather_than_move_all_its_percents(
     space: dict[str, np.ndarray],
 ) -> None:
-    # 👎 fall mostly on a topic's own top picks; twenty of them must not outweigh one 👍.
-    none = space["liked"][:0]
-    one_like = fit(space, votes_of(space["liked"][:1], none))
-    dislikes = fit(space, votes_of(none, np.repeat(space["disliked"], 5, axis=0)))
-    assert one_like.weight > dislikes.weight > 0
+    # Centred on the voted papers: those liked go up as much as those disliked go down,
+    # leaving aside the push that a disliked paper's neighbours get.
+    model = fit(votes_of(space["liked"][:6], space["disliked"][:6]))
+    voted = scored(np.vstack([space["liked"][:6], space["disliked"][:6]]))
+    regression = voted.features @ model.weights - model.centre  # type: ignore[operator]
+    assert regression.mean() == pytest.approx(0.0, abs=1e-9)
 
 
-def test_learning_ignores_the_order_of_the_candidates(space: dict[str, np.ndarray]) -> None:
-    votes = votes_of(space["liked"], space["disliked"])
-    forward = fit(space, votes).probability(space["like_probe"])
-    reordered = {**space, "candidates": space["candidates"][::-1].copy()}
-    assert np.allclose(fit(reordered, votes).probability(space["like_probe"]), forward)
+def test_the_cold_score_is_an_offset_what_it_already_says_is_not_learned_again() -> None:
+    # The liked paper already scores far higher cold: the votes teach little beyond that.
+    rng = np.random.default_rng(3)
+    vectors = unit(rng.normal(size=(2, DIMENSION)))
+    votes = Votes(("a", "b"), ("t", "t"), ("x", "x"), vectors, np.array([1, -1]))
+    explained = Scored(np.array([0.9, 0.1]), vectors, np.zeros((2, EVIDENCE)))
+    unexplained = Scored(np.array([0.5, 0.5]), vectors, np.zeros((2, EVIDENCE)))
+    gap = lambda model: float(np.diff(model.shift(scored(vectors)))[0])  # noqa: E731
+    with_offset = fit_topic_model(votes, explained, slope=SLOPE)
+    without = fit_topic_model(votes, unexplained, slope=SLOPE)
+    assert with_offset is not None and without is not None
+    assert -gap(without) > -gap(with_offset) >= 0
 
 
 def test_uncertain_papers_are_those_closest_to_the_threshold() -> None:

@@ -19,6 +19,7 @@ from paperradar.rank.index import (
     PaperVector,
     ScoredMatch,
     TopicIndex,
+    vector_of,
     worth_keeping,
 )
 from paperradar.rank.learning import Votes
@@ -226,11 +227,15 @@ def test_votes_move_a_topics_scores_the_right_way(
 ) -> None:
     cold = {m.paper_id: m.score for m in matches if m.topic == "model_merging"}
     order = ranked(matches, "model_merging")
-    disliked, liked = order[0], order[-1]
-    vector = {paper.paper_id: paper.vector for paper in candidates}
+    # Votes re-order the topic's own papers (they never lift one it does not match).
+    disliked, liked = order[0], order[1]
+    paper = {candidate.paper_id: candidate for candidate in candidates}
+    voted = [paper[disliked], paper[liked]]
     votes = Votes(
         paper_ids=(disliked, liked),
-        vectors=np.stack([vector[disliked], vector[liked]]),
+        titles=tuple(p.title for p in voted),
+        abstracts=tuple(p.abstract for p in voted),
+        vectors=np.stack([vector_of(p) for p in voted]),
         values=np.array([-1, 1]),
     )
     learned = index.match(CandidatePool.of(candidates), {"model_merging": votes})

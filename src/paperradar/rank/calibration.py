@@ -37,6 +37,15 @@ class Calibration:
         """The score whose chance is `percent` (a topic's threshold on the score's scale)."""
         return float(np.interp(percent / 100, self.chances, self.scores))
 
+    @property
+    def logit_slope(self) -> float:
+        """Log-odds of the chance per unit of score, across the middle (25 % to 75 %).
+
+        Votes shift a paper's log-odds (learning.py); this turns the shift into score.
+        """
+        width = self.score_at(75) - self.score_at(25)
+        return 2 * float(np.log(3.0)) / max(width, 1e-6)
+
 
 def parse_calibration(text: str) -> Calibration:
     """Read a calibration file's JSON: `{"points": [[score, chance], ...], ...}`."""

@@ -3,8 +3,8 @@
 A topic's score is the weighted sum of its evidence (evidence.py), each kind on a fixed [0, 1]
 scale, so it means the same on every day (only idf comes from the day's papers). The percent
 readers see is the estimated chance that the paper is on the topic, a monotone map of the score
-fitted on the development set (calibration.py). A topic with readers' votes blends that cold
-score with a classifier learned from them (learning.py); the blend is in [0, 1] too.
+fitted on the development set (calibration.py). A topic with readers' votes shifts that cold
+score by what it learned from them (learning.py); the learned score is in [0, 1] too.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperradar.profiles.profile import Profile
-from paperradar.rank.calibration import percent_of
+from paperradar.rank.calibration import percent_of, shipped_calibration
 from paperradar.rank.evidence import (
+    Evidence,
     TopicAnchors,
     distinct_phrases,
     topic_evidence,
     topic_query,
 )
-from paperradar.rank.learning import Votes, fit_topic_model
+from paperradar.rank.learning import Scored, TopicModel, Votes, fit_topic_model
 from paperradar.rank.lexical import LexicalIndex, has_phrase
 from paperradar.text import paper_text
 
@@ -196,10 +197,12 @@ class TopicIndex:
         for anchors in self.topics:
             evidence = topic_evidence(anchors, pool.lexical, pool.vectors)
             topic_votes = (votes or {}).get(anchors.key)
-            model = topic_votes and fit_topic_model(
-                topic_votes, anchors=anchors.vectors, candidates=pool.vectors
+            model = _learn(anchors, pool, topic_votes) if topic_votes else None
+            scores = (
+                model.apply(_scored(evidence, pool.vectors), shipped_calibration())
+                if model
+                else evidence.score
             )
-            scores = model.blend(evidence.score, pool.vectors) if model else evidence.score
             liked = liked_neighbours(topic_votes, pool.vectors) if model else None
             for row in kept:
                 score = float(scores[row])
@@ -217,6 +220,22 @@ class TopicIndex:
                 )
         order = {key: position for position, key in enumerate(self.profile.topics)}
         return sorted(matches, key=lambda m: (order[m.topic], -m.score, m.paper_id))
+
+
+def _scored(evidence: Evidence, vectors: np.ndarray) -> Scored:
+    return Scored(score=evidence.score, vectors=vectors, evidence=evidence.components)
+
+
+def _learn(anchors: TopicAnchors, pool: CandidatePool, votes: Votes) -> TopicModel | None:
+    """Fit a topic's model on its voted papers, scored cold as if announced with today's pool.
+
+    The 👍 papers are seeds of the topic by now (readers/topics.py); they are left out of the
+    anchors they are scored against, so a liked paper is not rated close to itself.
+    """
+    lexical = LexicalIndex(votes.titles, votes.abstracts, statistics=pool.lexical)
+    voted = topic_evidence(anchors.without_seeds(votes.liked_ids), lexical, votes.vectors)
+    slope = shipped_calibration().logit_slope
+    return fit_topic_model(votes, _scored(voted, votes.vectors), slope=slope)
 
 
 def liked_neighbours(votes: Votes | None, vectors: np.ndarray) -> list[str | None] | None:

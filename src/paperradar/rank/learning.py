@@ -1,45 +1,51 @@
-"""Learn each topic's taste from readers' 👍/👎: a classifier blended with the topic's cold score.
+"""Learn each topic's taste from readers' 👍/👎: an update of the cold score's odds.
 
-Per topic, a logistic regression on paper vectors is trained on the voted papers, with the
-topic's own anchors (its description, keyword phrases and routed seeds) as extra positives and a
-sample of the day's candidates as weak negatives, as Scholar Inbox trains on ratings plus random
-papers. Its probability is blended into the cold score with a weight that grows with the number
-of votes and never passes `MAX_WEIGHT`, so the profile's text keeps at least half the say.
+The cold score's percent is a calibrated chance (calibration.py), so votes update it as evidence
+updates a prior. A logistic regression on the voted papers, whose offset is each paper's cold
+log-odds, learns only what the cold score does not already say, over the paper's vector and its
+evidence (evidence.py): which of a topic's papers this reader wants. Its shift is centred on the
+voted papers (votes re-order a topic's papers; they do not move all its percents), its L2
+penalties keep a few votes from swinging a topic (the shift grows with the votes), and it never
+passes `MAX_SHIFT`. It was learned on the voted papers, all near or above the topic's bar, so it
+applies in full from `FULL_FROM_PERCENT` up and not at all below `NONE_BELOW_PERCENT`: votes
+never lift a paper the topic does not match. A regression needs both kinds of vote, so a 👎 is
+also a negative anchor: a paper about as close to a disliked one as two papers on one narrow
+question goes down (a 👍 is a seed of its topic already, readers/topics.py, and pulls its
+neighbours up). bench/ranking.py measures it; docs/ranking.md gives the numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
+from scipy.optimize import minimize
 
-if TYPE_CHECKING:
-    from sklearn.linear_model import LogisticRegression
+from paperradar.rank.calibration import Calibration
 
-# The learned probability's share of the score: MAX_WEIGHT * e / (e + HALF_VOTES),
-# where e counts each 👍 once and each 👎 as DISLIKE_SHARE.
-MAX_WEIGHT = 0.5
-HALF_VOTES = 10.0
-# A 👎 counts as this share of a 👍 towards the weight. 👎 fall mostly on the topic's own top
-# picks and teach the classifier little about the topic: on the development set, topics with 1 👍
-# and 19 👎 lost about half as much to their classifier at 0.03 as at 0.1.
-DISLIKE_SHARE = 0.03
-# Inverse regularisation of the classifier (inputs are unit vectors).
-STRENGTH = 4.0
-# Candidates sampled as weak negatives; all together weigh as much as this many votes.
-BACKGROUND_SAMPLE = 1000
-BACKGROUND_WEIGHT = 20.0
-# An anchor of the profile weighs as much as this share of one vote.
-ANCHOR_WEIGHT = 0.5
+# L2 penalties of the regression, per feature group (the features are on [0, 1] scales).
+VECTOR_PENALTY = 0.1
+EVIDENCE_PENALTY = 0.03
+# The largest shift votes may give a paper, in log-odds (about 0.15 of the score).
+MAX_SHIFT = 3.0
+# A paper this close (cosine) to a 👎 one starts to go down, by up to DISLIKED_PUSH log-odds for
+# the disliked paper itself; 0.6 is where two papers address one narrow question.
+DISLIKED_COSINE = 0.6
+DISLIKED_PUSH = 0.75
+# Where the shift applies: not below this cold percent, in full from this one, linearly between.
+NONE_BELOW_PERCENT = 10
+FULL_FROM_PERCENT = 40
 
 
 @dataclass(frozen=True)
 class Votes:
-    """The voted papers of one topic: their unit vectors and +1 (👍) or -1 (👎) each."""
+    """The voted papers of one topic: text, unit vectors and +1 (👍) or -1 (👎) each."""
 
     paper_ids: tuple[str, ...]
+    titles: tuple[str, ...]
+    abstracts: tuple[str, ...]
     vectors: np.ndarray
     values: np.ndarray
 
@@ -48,80 +54,117 @@ class Votes:
         """How many votes there are."""
         return len(self.paper_ids)
 
+    @property
+    def liked_ids(self) -> tuple[str, ...]:
+        """The 👍 papers."""
+        return tuple(p for p, v in zip(self.paper_ids, self.values, strict=True) if v > 0)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Papers as the cold scorer sees them: score, vectors and evidence components (rows)."""
+
+    score: np.ndarray
+    vectors: np.ndarray
+    evidence: np.ndarray
+
+    @property
+    def features(self) -> np.ndarray:
+        """What the regression weighs: each paper's vector, then its evidence."""
+        stacked: np.ndarray = np.hstack([self.vectors, self.evidence])
+        return stacked
+
 
 @dataclass(frozen=True)
 class TopicModel:
-    """A topic's classifier and the share of the score it is given."""
+    """What a topic learned from its votes: a direction in feature space and its anchors."""
 
-    classifier: LogisticRegression
+    weights: np.ndarray | None  # over Scored.features; None until there are 👍 and 👎
+    centre: float  # the mean shift over the voted papers, taken off every shift
+    disliked: np.ndarray  # unit vectors of the 👎 papers
     votes: int
     liked: int
 
-    @property
-    def weight(self) -> float:
-        """The learned probability's share of the blended score, in [0, MAX_WEIGHT)."""
-        # A 👍 says what the reader wants; a 👎 only what, among close papers, they do not.
-        evidence = self.liked + DISLIKE_SHARE * (self.votes - self.liked)
-        return MAX_WEIGHT * evidence / (evidence + HALF_VOTES)
+    def shift(self, papers: Scored) -> np.ndarray:
+        """Each paper's change of log-odds from the votes, within ±MAX_SHIFT."""
+        shift = np.zeros(len(papers.score))
+        if self.weights is not None:
+            shift += papers.features @ self.weights - self.centre
+        if len(self.disliked):
+            closeness = (papers.vectors @ self.disliked.T).max(axis=1)
+            shift -= DISLIKED_PUSH * np.clip(
+                (closeness - DISLIKED_COSINE) / (1 - DISLIKED_COSINE), 0.0, 1.0
+            )
+        clipped: np.ndarray = np.clip(shift, -MAX_SHIFT, MAX_SHIFT)
+        return clipped
 
-    def probability(self, vectors: np.ndarray) -> np.ndarray:
-        """The probability that each paper (row) is one the readers want for this topic."""
-        positive: np.ndarray = np.asarray(self.classifier.predict_proba(vectors))[:, 1]
-        return positive
+    def apply(self, papers: Scored, calibration: Calibration) -> np.ndarray:
+        """The learned scores: cold score plus the shift on the score's scale, within [0, 1].
 
-    def blend(self, cold: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-        """Mix the cold score with the learned probability; both are in [0, 1], so is the mix."""
-        mixed: np.ndarray = (1 - self.weight) * cold + self.weight * self.probability(vectors)
-        return mixed
-
-
-def _background(candidates: np.ndarray) -> np.ndarray:
-    """Take an evenly spaced sample of the candidates (deterministic, order-independent)."""
-    if len(candidates) <= BACKGROUND_SAMPLE:
-        return candidates
-    # Sorted by their first coordinates, so that the sample does not depend on input order.
-    order = np.lexsort(candidates[:, :4].T[::-1])
-    picked = order[np.linspace(0, len(order) - 1, BACKGROUND_SAMPLE).astype(int)]
-    sample: np.ndarray = candidates[np.sort(picked)]
-    return sample
+        Args:
+            papers: the candidates, scored cold.
+            calibration: the score -> chance map whose log-odds the shift is in.
+        """
+        low = calibration.score_at(NONE_BELOW_PERCENT)
+        high = calibration.score_at(FULL_FROM_PERCENT)
+        share = np.clip((papers.score - low) / max(high - low, 1e-6), 0.0, 1.0)
+        shift = share * self.shift(papers) / calibration.logit_slope
+        learned: np.ndarray = np.clip(papers.score + shift, 0.0, 1.0)
+        return learned
 
 
-def fit_topic_model(
-    votes: Votes, *, anchors: np.ndarray, candidates: np.ndarray
-) -> TopicModel | None:
-    """Train a topic's classifier on its votes, anchors and candidates; None without votes.
+def fit_topic_model(votes: Votes, voted: Scored, *, slope: float) -> TopicModel | None:
+    """Learn a topic's model from its votes; None without votes.
 
     Args:
         votes: the topic's voted papers.
-        anchors: unit vectors of the topic's description, keyword phrases and routed seeds,
-            counted as positives so that the profile's text is never forgotten.
-        candidates: unit vectors of the papers being scored, sampled as weak negatives.
+        voted: the same papers scored cold for the topic (their offsets and features).
+        slope: log-odds per unit of score, to turn cold scores into offsets.
     """
     if votes.count == 0:
         return None
-    background = _background(candidates)
-    features = np.vstack([votes.vectors, anchors, background])
-    labels = np.concatenate(
-        [votes.values > 0, np.ones(len(anchors), bool), np.zeros(len(background), bool)]
+    liked = votes.values > 0
+    weights, centre = None, 0.0
+    if liked.any() and not liked.all():
+        features = voted.features
+        penalty = np.concatenate(
+            [
+                np.full(voted.vectors.shape[1], VECTOR_PENALTY),
+                np.full(voted.evidence.shape[1], EVIDENCE_PENALTY),
+            ]
+        )
+        weights = _logistic_with_offset(features, slope * voted.score, liked, penalty)
+        centre = float((features @ weights).mean())
+    return TopicModel(
+        weights=weights,
+        centre=centre,
+        disliked=votes.vectors[~liked],
+        votes=votes.count,
+        liked=int(liked.sum()),
     )
-    weights = np.concatenate(
-        [
-            np.ones(votes.count),
-            np.full(len(anchors), ANCHOR_WEIGHT),
-            np.full(len(background), BACKGROUND_WEIGHT / max(len(background), 1)),
-        ]
-    )
-    if labels.all() or not labels.any():
-        return None
-    # Both classes weigh the same in all, however few the 👍 or many the candidates.
-    weights[labels] *= weights[~labels].sum() / weights[labels].sum()
-    # Loaded only when a topic has votes: scikit-learn takes seconds to import.
-    from sklearn.linear_model import LogisticRegression
 
-    classifier = LogisticRegression(C=STRENGTH, max_iter=1000)
-    classifier.fit(features, labels, sample_weight=weights)
-    liked = int((votes.values > 0).sum())
-    return TopicModel(classifier=classifier, votes=votes.count, liked=liked)
+
+def _logistic_with_offset(
+    features: np.ndarray, offset: np.ndarray, positive: np.ndarray, penalty: np.ndarray
+) -> np.ndarray:
+    """L2-penalised logistic regression with a per-row offset and a free intercept.
+
+    Minimises sum log(1 + exp(-y (offset + a + features . w))) + 1/2 sum penalty w^2 and returns
+    w (the intercept a only absorbs how often this reader says 👍; it ranks nothing).
+    """
+    sign = np.where(positive, 1.0, -1.0)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        intercept, weights = theta[0], theta[1:]
+        margin = sign * (offset + intercept + features @ weights)
+        value = float(np.logaddexp(0.0, -margin).sum() + 0.5 * (penalty * weights**2).sum())
+        slope = -sign / (1.0 + np.exp(np.clip(margin, -50.0, 50.0)))
+        gradient = np.concatenate([[slope.sum()], features.T @ slope + penalty * weights])
+        return value, gradient
+
+    result = minimize(loss, np.zeros(features.shape[1] + 1), jac=True, method="L-BFGS-B")
+    weights: np.ndarray = result.x[1:]
+    return weights
 
 
 def uncertain_papers(
@@ -139,7 +182,7 @@ def uncertain_papers(
     return [paper_ids[i] for i in order[:count]]
 
 
-class Scored(Protocol):
+class ScoredPaper(Protocol):
     """Anything scored for a topic: a ScoredMatch, or a stored Match row."""
 
     @property
@@ -156,7 +199,7 @@ class Scored(Protocol):
 
 
 def suggest_votes(
-    matches: Iterable[Scored], thresholds: Mapping[str, float], *, count: int = 3
+    matches: Iterable[ScoredPaper], thresholds: Mapping[str, float], *, count: int = 3
 ) -> dict[str, list[str]]:
     """Propose, per topic, the papers worth asking a reader to rate (active learning).
 

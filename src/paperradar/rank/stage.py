@@ -91,12 +91,15 @@ def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Vote
     wanted = sorted({paper for pairs in by_topic.values() for paper, _ in pairs})
     papers = session.exec(select(Paper).where(col(Paper.arxiv_id).in_(wanted))).all()
     vectors = current_vectors(session, model, papers) if papers else {}
+    text = {paper.arxiv_id: paper for paper in papers}
     loaded = {}
     for topic, pairs in by_topic.items():
         known = [(paper, value) for paper, value in pairs if paper in vectors]
         if known:
             loaded[topic] = Votes(
                 paper_ids=tuple(paper for paper, _ in known),
+                titles=tuple(text[paper].title for paper, _ in known),
+                abstracts=tuple(text[paper].abstract for paper, _ in known),
                 vectors=np.stack([vectors[paper] for paper, _ in known]),
                 values=np.array([value for _, value in known]),
             )
