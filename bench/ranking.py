@@ -16,7 +16,9 @@ Learning (bench/replay.py): the days are replayed in order, a reader votes on ea
 digest picks (👍 when a list names the paper, 👎 otherwise; a noisy reader votes on 70 % and
 flips 10 %), the model learns after each day, and the curve gives per-day nDCG@10 after 0, 10,
 20, 50 and 100 votes per topic beside cold PaperRadar and BM25 on the same later days; then
-the judged days' graded nDCG@10 (judged/eval_graded.py) of the cold and the learning ranker.
+the judged days' graded nDCG@10 (judged/eval_graded.py) of the cold and the learning ranker;
+then how learnable the lists are at all (a classifier on every paper of the first 40 days);
+then the same curve for a reader with a consistent taste (replay.TASTES).
 
 The first run embeds the pool into the data dir's database (about 30 minutes on two CPU cores;
 bench/gpu_vectors.py does it on a GPU). bench/dev_set.py says where the development set is found.
@@ -39,7 +41,19 @@ import numpy as np
 from bench_settings import bench_settings
 from coverage import coverage_table, label_coverage
 from peers import bm25_ranking, similarity_ranking, svm_ranking
-from replay import CLEAN, NOISY, Scorer, baseline_rankings, build_days, curve, curve_table, replay
+from replay import (
+    CLEAN,
+    NOISY,
+    TASTES,
+    Scorer,
+    baseline_rankings,
+    build_days,
+    curve,
+    curve_table,
+    list_ceiling,
+    replay,
+    taste_labels,
+)
 from sqlmodel import col, select
 
 from paperradar.app import App, build_app
@@ -176,6 +190,18 @@ def learning_curve(args: argparse.Namespace, ctx: App, rows: list[Row], scratch:
         )
         if reader is CLEAN:
             graded(args, {"cold": base["cold"], "learned": run.live}, scratch)
+    print("HOW LEARNABLE THE LISTS ARE (a classifier on every paper of the first 40 days,")
+    print("vector + cold score, positives = listed; per-day nDCG@10 on the last 40 days)")
+    for topic, (positives, cold_ndcg, learned_ndcg) in list_ceiling(scorer, days, labels).items():
+        print(
+            f"{topic:15s} {positives:3d} listed papers learned from: cold {cold_ndcg:.3f}, "
+            f"classifier {learned_ndcg:.3f} ({learned_ndcg - cold_ndcg:+.3f})"
+        )
+    tastes = taste_labels(scorer, days)
+    run = replay(scorer, days, tastes, CLEAN)
+    sizes = ", ".join(f"{t} {len(ids)}" for t, ids in tastes.items())
+    print(f"A CONSISTENT READER: 👍 only papers on {TASTES} ({sizes} papers over the days)")
+    print(curve_table(curve(scorer, days, tastes, run, base), "consistent"))
 
 
 def graded(

@@ -7,11 +7,17 @@ the reader votes on them: 👍 when a curated list names the paper for the topic
 noisy reader votes on 70 % of the picks and flips 10 % of its votes (seeded). The curve freezes
 each topic's model after its first k votes and scores every day after the day of the k-th vote,
 with cold PaperRadar and BM25 on the same days, so no scored day ever taught the model.
+
+The lists name only some of a topic's papers, and which ones is not something a paper's text
+tells (a classifier trained on every listed paper of half the days gains little on the other
+half), so a reader whose taste is consistent is replayed too: within each topic they want only
+the papers on one narrower question (`TASTES`), and score that on every day.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +70,14 @@ class Reader:
 
 CLEAN = Reader("clean")
 NOISY = Reader("noisy", rate=0.7, flip=0.1)
+# The consistent reader's narrower question per topic, a pattern over title and abstract, among
+# the papers the cold ranker gives at least TASTE_PERCENT (on the topic, roughly).
+TASTES = {
+    "model_merging": r"\b(llms?|large language models?)\b",
+    "self_evolution": r"\bagent",
+    "long_context": r"\bagent",
+}
+TASTE_PERCENT = 25
 
 
 @dataclass
@@ -258,6 +272,62 @@ def curve(
             points[k][topic] = {"days": result["cold"][1], **{s: v[0] for s, v in result.items()}}
         scorer.reset(name)
     return points
+
+
+def taste_labels(
+    scorer: Scorer, days: Sequence[Day], tastes: Mapping[str, str] = TASTES
+) -> dict[str, set[str]]:
+    """The consistent reader's papers: on the topic (cold) and on its narrower question."""
+    scorer.reset("bench-cold")
+    patterns = {topic: re.compile(pattern, re.IGNORECASE) for topic, pattern in tastes.items()}
+    labels: dict[str, set[str]] = {topic: set() for topic in scorer.profile.topics}
+    for day in days:
+        text = {p.paper_id: f"{p.title} {p.abstract}" for p in day.pool.papers}
+        for match in scorer.score("bench-cold", day.pool):
+            pattern = patterns.get(match.topic)
+            if match.percent >= TASTE_PERCENT and pattern and pattern.search(text[match.paper_id]):
+                labels[match.topic].add(match.paper_id)
+    return labels
+
+
+def list_ceiling(
+    scorer: Scorer, days: Sequence[Day], labels: Mapping[str, set[str]]
+) -> dict[str, tuple[int, float, float]]:
+    """How much the lists' choices can be learned at all, with far more than a reader's votes.
+
+    Per topic, a logistic regression on every paper of the first half of the days (its vector and
+    cold score; positives: the papers a list names) ranks the second half's days. Returns, per
+    topic: the positives it learned from, cold and learned per-day nDCG@10 on the second half.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    scorer.reset("bench-cold")
+    half = len(days) // 2
+    scored = [scorer.score("bench-cold", day.pool) for day in days]
+    result = {}
+    for topic in scorer.profile.topics:
+        features, targets = [], []
+        for day, matches in zip(days, scored, strict=True):
+            score = {m.paper_id: m.score for m in matches if m.topic == topic}
+            rows = [i for i, paper in enumerate(day.ids) if paper in score]
+            cold = np.array([score[day.ids[i]] for i in rows])
+            features.append(np.hstack([day.pool.vectors[rows], cold[:, None]]))
+            targets.append(np.array([day.ids[i] in labels[topic] for i in rows]))
+        model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
+        model.fit(np.vstack(features[:half]), np.concatenate(targets[:half]))
+        later = [d.date for d in days[half:]]
+        learned, cold_rank = {}, {}
+        for day, matches, X in zip(days[half:], scored[half:], features[half:], strict=True):
+            ids = [m.paper_id for m in matches if m.topic == topic]
+            order = {paper: i for i, paper in enumerate(day.ids)}
+            ids = sorted(ids, key=order.__getitem__)
+            decision = model.decision_function(X)
+            learned[day.date] = [ids[i] for i in np.argsort(-decision, kind="stable")]
+            cold_rank[day.date] = [m.paper_id for m in matches if m.topic == topic]
+        cold_ndcg, _ = mean_ndcg(cold_rank, later, labels[topic])
+        learned_ndcg, _ = mean_ndcg(learned, later, labels[topic])
+        result[topic] = (int(np.concatenate(targets[:half]).sum()), cold_ndcg, learned_ndcg)
+    return result
 
 
 def baseline_rankings(
