@@ -25,9 +25,12 @@ from scipy.optimize import minimize
 
 from paperradar.rank.calibration import Calibration
 
+# A topic learns from its newest votes of each kind: tastes drift, and the fit must stay within
+# the time one chat's scoring may take.
+NEWEST_VOTES = 100
 # L2 penalties of the regression, per feature group (the features are on [0, 1] scales).
-VECTOR_PENALTY = 0.1
-EVIDENCE_PENALTY = 0.03
+VECTOR_PENALTY = 1.0
+EVIDENCE_PENALTY = 0.3
 # The largest shift votes may give a paper, in log-odds (about 0.15 of the score).
 MAX_SHIFT = 3.0
 # A paper this close (cosine) to a 👎 one starts to go down, by up to DISLIKED_PUSH log-odds for
@@ -162,7 +165,8 @@ def _logistic_with_offset(
         gradient = np.concatenate([[slope.sum()], features.T @ slope + penalty * weights])
         return value, gradient
 
-    result = minimize(loss, np.zeros(features.shape[1] + 1), jac=True, method="L-BFGS-B")
+    start = np.zeros(features.shape[1] + 1)
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", tol=1e-6)
     weights: np.ndarray = result.x[1:]
     return weights
 

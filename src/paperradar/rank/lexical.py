@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,6 +30,8 @@ _SUFFIXES = ("ies", "ing", "ed", "es", "s", "e")
 _NO_UNDOUBLE = "lszaeiou"  # a doubled l, s or z stays (fill, pass, buzz)
 
 
+# Scoring tokenises every candidate and voted paper on each run; a field's words repeat.
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """Strip one inflection so that merge/merges/merged/merging and memory/memories agree."""
     if len(word) <= 3 or word.isdigit():
@@ -49,7 +52,13 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case, split on anything but letters and digits, and stem; stopwords are kept."""
-    return [stem(token) for token in _TOKEN.findall(text.lower())]
+    return list(_tokens(text))
+
+
+# A voted paper is scored again on every run after its vote.
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(stem(token) for token in _TOKEN.findall(text.lower()))
 
 
 def content_terms(tokens: Sequence[str]) -> list[str]:
@@ -107,6 +116,7 @@ class LexicalIndex:
         self._lengths = lengths
         self._mean_length = float(lengths.mean()) if self.size else 0.0
         self._statistics = statistics or self
+        self._phrases: dict[str, PhraseHits] = {}
 
     def doc_freq(self, term: str) -> int:
         """How many documents contain a (stemmed) term."""
@@ -141,6 +151,11 @@ class LexicalIndex:
 
     def phrase_hits(self, phrase: str) -> PhraseHits:
         """Find a phrase as consecutive stemmed tokens in each document's title and text."""
+        if phrase not in self._phrases:
+            self._phrases[phrase] = self._find(phrase)
+        return self._phrases[phrase]
+
+    def _find(self, phrase: str) -> PhraseHits:
         words = tokenize(phrase)
         in_title = np.zeros(self.size, dtype=bool)
         count = np.zeros(self.size, dtype=np.float64)

@@ -24,7 +24,7 @@ from paperradar.rank.index import (
     TopicIndex,
     worth_keeping,
 )
-from paperradar.rank.learning import Votes
+from paperradar.rank.learning import NEWEST_VOTES, Votes
 from paperradar.rank.rerank import Reranker
 from paperradar.readers.feedback import topic_votes
 from paperradar.readers.topics import subscription_id_of
@@ -82,9 +82,10 @@ def score_candidates(
 
 
 def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Votes]:
-    """Return each topic's voted papers with their stored vectors (others are skipped)."""
+    """Return each topic's newest voted papers with their stored vectors (others are skipped)."""
     by_topic = {
-        topic: [(paper, 1) for paper in votes.liked] + [(paper, -1) for paper in votes.disliked]
+        topic: [(paper, 1) for paper in votes.liked[:NEWEST_VOTES]]
+        + [(paper, -1) for paper in votes.disliked[:NEWEST_VOTES]]
         for topic, votes in topic_votes(session, profile.name).items()
         if topic in profile.topics
     }
