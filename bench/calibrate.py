@@ -25,7 +25,7 @@ import dev_set
 import numpy as np
 from bench_settings import bench_settings
 from ranking import ROOT, load_labels, load_rows, pool_vectors
-from replay import Scorer, build_days, picks_of
+from replay import Scorer, build_days, cold_matches, picks_of
 from sklearn.linear_model import LogisticRegression
 
 from paperradar.app import build_app
@@ -113,8 +113,7 @@ def main() -> None:
     labels = {t: ids - profile.seed_ids for t, ids in load_labels(args).items()}
     days = build_days(rows, pool_vectors(ctx, [str(row["id"]) for row in rows]))
     scorer = Scorer(ctx.engine, ctx.embedder, profile)
-    scorer.reset("bench-cold")
-    scored = {day.date: scorer.score("bench-cold", day.pool) for day in days}
+    scored = cold_matches(scorer, days)
     judged_days, grades = judged(args)
     slope, intercept, papers = fit(scored, judged_days, grades)
     fitted = sorted(judged_days & set(scored))

@@ -48,6 +48,7 @@ from replay import (
     Scorer,
     baseline_rankings,
     build_days,
+    cold_matches,
     curve,
     curve_table,
     list_ceiling,
@@ -174,8 +175,9 @@ def learning_curve(args: argparse.Namespace, ctx: App, rows: list[Row], scratch:
     days = build_days(rows, pool_vectors(ctx, [str(row["id"]) for row in rows]))
     scorer = Scorer(ctx.engine, ctx.embedder, profile)
     started = time.perf_counter()
-    base = baseline_rankings(scorer, days)
-    cold_seconds = (time.perf_counter() - started) / len(days) / 2
+    cold = cold_matches(scorer, days)
+    cold_seconds = (time.perf_counter() - started) / len(days)
+    base = baseline_rankings(profile, days, cold)
     print("LEARNING CURVE (per-day nDCG@10; after k votes: each topic's model frozen at its")
     print("first k votes, scored on every day after the k-th vote's day, cold and BM25 alike)")
     for reader in (CLEAN, NOISY):
@@ -190,14 +192,18 @@ def learning_curve(args: argparse.Namespace, ctx: App, rows: list[Row], scratch:
         )
         if reader is CLEAN:
             graded(args, {"cold": base["cold"], "learned": run.live}, scratch)
-    print("HOW LEARNABLE THE LISTS ARE (a classifier on every paper of the first 40 days,")
-    print("vector + cold score, positives = listed; per-day nDCG@10 on the last 40 days)")
-    for topic, (positives, cold_ndcg, learned_ndcg) in list_ceiling(scorer, days, labels).items():
+    half = len(days) // 2
+    print(f"HOW LEARNABLE THE LISTS ARE (a classifier on every paper of the first {half} days,")
+    later = len(days) - half
+    print(f"vector + cold score, positives = listed; per-day nDCG@10 on the last {later} days)")
+    for topic, (positives, cold_ndcg, learned_ndcg) in list_ceiling(
+        profile, days, cold, labels
+    ).items():
         print(
             f"{topic:15s} {positives:3d} listed papers learned from: cold {cold_ndcg:.3f}, "
             f"classifier {learned_ndcg:.3f} ({learned_ndcg - cold_ndcg:+.3f})"
         )
-    tastes = taste_labels(scorer, days)
+    tastes = taste_labels(profile, days, cold)
     run = replay(scorer, days, tastes, CLEAN)
     sizes = ", ".join(f"{t} {len(ids)}" for t, ids in tastes.items())
     print(f"A CONSISTENT READER: 👍 only papers on {TASTES} ({sizes} papers over the days)")

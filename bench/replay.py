@@ -274,16 +274,24 @@ def curve(
     return points
 
 
+ColdMatches = Mapping[str, Sequence[ScoredMatch]]  # day -> the day scored without votes
+
+
+def cold_matches(scorer: Scorer, days: Sequence[Day]) -> dict[str, list[ScoredMatch]]:
+    """Score every day without votes, once for every measure that needs the cold scores."""
+    scorer.reset("bench-cold")
+    return {day.date: scorer.score("bench-cold", day.pool) for day in days}
+
+
 def taste_labels(
-    scorer: Scorer, days: Sequence[Day], tastes: Mapping[str, str] = TASTES
+    profile: Profile, days: Sequence[Day], cold: ColdMatches, tastes: Mapping[str, str] = TASTES
 ) -> dict[str, set[str]]:
     """The consistent reader's papers: on the topic (cold) and on its narrower question."""
-    scorer.reset("bench-cold")
     patterns = {topic: re.compile(pattern, re.IGNORECASE) for topic, pattern in tastes.items()}
-    labels: dict[str, set[str]] = {topic: set() for topic in scorer.profile.topics}
+    labels: dict[str, set[str]] = {topic: set() for topic in profile.topics}
     for day in days:
         text = {p.paper_id: f"{p.title} {p.abstract}" for p in day.pool.papers}
-        for match in scorer.score("bench-cold", day.pool):
+        for match in cold[day.date]:
             pattern = patterns.get(match.topic)
             if match.percent >= TASTE_PERCENT and pattern and pattern.search(text[match.paper_id]):
                 labels[match.topic].add(match.paper_id)
@@ -291,7 +299,7 @@ def taste_labels(
 
 
 def list_ceiling(
-    scorer: Scorer, days: Sequence[Day], labels: Mapping[str, set[str]]
+    profile: Profile, days: Sequence[Day], cold: ColdMatches, labels: Mapping[str, set[str]]
 ) -> dict[str, tuple[int, float, float]]:
     """How much the lists' choices can be learned at all, with far more than a reader's votes.
 
@@ -301,11 +309,10 @@ def list_ceiling(
     """
     from sklearn.linear_model import LogisticRegression
 
-    scorer.reset("bench-cold")
     half = len(days) // 2
-    scored = [scorer.score("bench-cold", day.pool) for day in days]
+    scored = [cold[day.date] for day in days]
     result = {}
-    for topic in scorer.profile.topics:
+    for topic in profile.topics:
         features, targets = [], []
         for day, matches in zip(days, scored, strict=True):
             score = {m.paper_id: m.score for m in matches if m.topic == topic}
@@ -331,15 +338,12 @@ def list_ceiling(
 
 
 def baseline_rankings(
-    scorer: Scorer, days: Sequence[Day]
+    profile: Profile, days: Sequence[Day], cold: ColdMatches
 ) -> dict[str, dict[str, dict[str, list[str]]]]:
     """Cold PaperRadar and BM25 per day and topic."""
-    scorer.reset("bench-cold")
     return {
-        "cold": {
-            d.date: rankings(scorer.score("bench-cold", d.pool), scorer.profile) for d in days
-        },
-        "BM25": {d.date: bm25_ranking(d.rows, scorer.profile) for d in days},
+        "cold": {d.date: rankings(cold[d.date], profile) for d in days},
+        "BM25": {d.date: bm25_ranking(d.rows, profile) for d in days},
     }
 
 
