@@ -31,7 +31,13 @@ class Calibration:
 
     def percent(self, score: float) -> int:
         """The chance as a whole percent."""
-        return int(min(100, max(0, round(100 * self.chance(score)))))
+        return int(self.percents(np.array([score]))[0])
+
+    def percents(self, scores: np.ndarray) -> np.ndarray:
+        """The chances of many scores as whole percents (ints 0-100)."""
+        chances = np.interp(scores, self.scores, self.chances)
+        rounded: np.ndarray = np.clip(np.round(100 * chances), 0, 100).astype(int)
+        return rounded
 
     def score_at(self, percent: int) -> float:
         """The score whose chance is `percent` (a topic's threshold on the score's scale)."""

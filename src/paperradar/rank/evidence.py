@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import faiss
 import numpy as np
@@ -93,12 +94,12 @@ class TopicAnchors:
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """Cosine of each paper (row) to each anchor (column: description, keywords, seeds)."""
-        anchors = self.vectors
-        index = faiss.IndexFlatIP(anchors.shape[1])
-        index.add(np.ascontiguousarray(anchors, dtype=np.float32))
-        scores, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), len(anchors))
-        full: np.ndarray = np.empty_like(scores)
-        np.put_along_axis(full, ids, scores, axis=1)
+        # Every pair is wanted: an index search for all anchors would also sort each row.
+        full: np.ndarray = faiss.pairwise_distances(
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            np.ascontiguousarray(self.vectors, dtype=np.float32),
+            metric=faiss.METRIC_INNER_PRODUCT,
+        )
         return full
 
 
@@ -118,14 +119,23 @@ class Evidence:
         Keyword anchors count towards the score as a mean, so no single one is named; the
         phrases found in the paper's text are.
         """
-        anchors, cosines = self.anchors, self.similarities[row]
-        seeds = cosines[1 + len(anchors.phrases) :]
-        seed = None
-        if len(seeds):
-            best = int(np.argmax(seeds))
-            if _scaled(seeds[best], SEED_COSINE) > _scaled(cosines[0], TEXT_COSINE):
-                seed = anchors.seed_ids[best]
-        return MatchReason(phrases=tuple(self.found[row][:REASON_KEYWORDS]), seed=seed)
+        return MatchReason(phrases=tuple(self.found[row][:REASON_KEYWORDS]), seed=self._seeds[row])
+
+    @cached_property
+    def _seeds(self) -> list[str | None]:
+        """Per candidate, its closest routed seed where that is closer than the description."""
+        keywords = 1 + len(self.anchors.phrases)
+        seeds = self.similarities[:, keywords:]
+        if not seeds.shape[1]:
+            return [None] * len(self.similarities)
+        best = seeds.argmax(axis=1)
+        closer = _scaled(seeds.max(axis=1), SEED_COSINE) > _scaled(
+            self.similarities[:, 0], TEXT_COSINE
+        )
+        return [
+            self.anchors.seed_ids[column] if wins else None
+            for column, wins in zip(best.tolist(), closer.tolist(), strict=True)
+        ]
 
 
 def topic_evidence(anchors: TopicAnchors, lexical: LexicalIndex, vectors: np.ndarray) -> Evidence:

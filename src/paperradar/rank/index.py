@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperradar.profiles.profile import Profile
-from paperradar.rank.calibration import percent_of, shipped_calibration
+from paperradar.rank.calibration import shipped_calibration
 from paperradar.rank.evidence import (
     Evidence,
     TopicAnchors,
@@ -25,7 +25,7 @@ from paperradar.rank.evidence import (
     topic_query,
 )
 from paperradar.rank.learning import Scored, TopicModel, Votes, fit_topic_model
-from paperradar.rank.lexical import LexicalIndex, has_phrase
+from paperradar.rank.lexical import LexicalIndex, has_phrase, tokenize
 from paperradar.text import paper_text
 
 logger = logging.getLogger(__name__)
@@ -104,10 +104,11 @@ def route_seeds(
         if seed.paper_id in explicit:
             routes[seed.paper_id] = tuple(explicit[seed.paper_id] or ())
             continue
+        title = tokenize(seed.title)
         routes[seed.paper_id] = tuple(
             key
             for (key, topic), z in zip(profile.topics.items(), row, strict=True)
-            if z >= ROUTE_Z or any(has_phrase(seed.title, kw) for kw in topic.keywords)
+            if z >= ROUTE_Z or any(has_phrase(title, kw) for kw in topic.keywords)
         )
     return routes
 
@@ -186,11 +187,8 @@ class TopicIndex:
 
         A topic with readers' votes blends its cold score with what it learned from them.
         """
-        kept = [
-            row
-            for row, paper in enumerate(pool.papers)
-            if paper.paper_id not in self.profile.seed_ids
-        ]
+        seed_ids = self.profile.seed_ids
+        kept = [row for row, paper in enumerate(pool.papers) if paper.paper_id not in seed_ids]
         if not kept:
             return []
         matches: list[ScoredMatch] = []
@@ -204,8 +202,8 @@ class TopicIndex:
                 else evidence.score
             )
             liked = liked_neighbours(topic_votes, pool.vectors) if model else None
+            percents = shipped_calibration().percents(scores)
             for row in kept:
-                score = float(scores[row])
                 reason = evidence.reason(row)
                 if model:
                     reason = reason.with_votes(model.votes, liked[row] if liked else None)
@@ -213,8 +211,8 @@ class TopicIndex:
                     ScoredMatch(
                         pool.papers[row].paper_id,
                         anchors.key,
-                        score,
-                        percent_of(score),
+                        float(scores[row]),
+                        int(percents[row]),
                         reason.dump(),
                     )
                 )

@@ -52,13 +52,7 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case, split on anything but letters and digits, and stem; stopwords are kept."""
-    return list(_tokens(text))
-
-
-# A voted paper is scored again on every run after its vote.
-@lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(stem(token) for token in _TOKEN.findall(text.lower()))
+    return [stem(token) for token in _TOKEN.findall(text.lower())]
 
 
 def content_terms(tokens: Sequence[str]) -> list[str]:
@@ -102,26 +96,34 @@ class LexicalIndex:
             for title, abstract in zip(self.title_tokens, abstracts, strict=True)
         ]
         self.size = len(self.text_tokens)
-        postings: dict[str, list[tuple[int, int]]] = {}
-        lengths = np.zeros(self.size, dtype=np.float64)
-        for index, tokens in enumerate(self.text_tokens):
-            terms = content_terms(tokens)
-            lengths[index] = len(terms)
-            for term, count in Counter(terms).items():
-                postings.setdefault(term, []).append((index, count))
-        self._postings = {
-            term: (np.array([i for i, _ in rows]), np.array([c for _, c in rows], dtype=np.float64))
-            for term, rows in postings.items()
-        }
-        self._lengths = lengths
-        self._mean_length = float(lengths.mean()) if self.size else 0.0
+        self._counts = [Counter(content_terms(tokens)) for tokens in self.text_tokens]
+        self._lengths = np.array([counts.total() for counts in self._counts], dtype=np.float64)
+        self._mean_length = float(self._lengths.mean()) if self.size else 0.0
         self._statistics = statistics or self
+        # A scoring run asks for a few hundred terms: each one's postings are gathered when first
+        # asked for, not every term of every document up front.
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._phrases: dict[str, PhraseHits] = {}
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents holding a (stemmed) term, and how often each holds it."""
+        posting = self._postings.get(term)
+        if posting is None:
+            rows = [
+                (index, count)
+                for index, counts in enumerate(self._counts)
+                if (count := counts.get(term))
+            ]
+            posting = (
+                np.array([index for index, _ in rows], dtype=np.intp),
+                np.array([count for _, count in rows], dtype=np.float64),
+            )
+            self._postings[term] = posting
+        return posting
 
     def doc_freq(self, term: str) -> int:
         """How many documents contain a (stemmed) term."""
-        posting = self._postings.get(term)
-        return 0 if posting is None else len(posting[0])
+        return len(self.postings(term)[0])
 
     def idf(self, term: str) -> float:
         """A term's BM25 idf over the statistics' documents (this index's own by default)."""
@@ -136,10 +138,7 @@ class LexicalIndex:
         mean_length = max(self._statistics._mean_length, 1.0)
         norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths / mean_length)
         for term, weight in Counter(content_terms(tokenize(query))).items():
-            posting = self._postings.get(term)
-            if posting is None:
-                continue
-            docs, counts = posting
+            docs, counts = self.postings(term)
             scores[docs] += weight * self.idf(term) * counts * (BM25_K1 + 1) / (counts + norm[docs])
         return scores
 
@@ -175,18 +174,17 @@ class LexicalIndex:
             return []
         found: set[int] | None = None
         for term in terms:
-            posting = self._postings.get(term)
-            docs = set() if posting is None else set(posting[0].tolist())
+            docs = set(self.postings(term)[0].tolist())
             found = docs if found is None else found & docs
             if not found:
                 return []
         return sorted(found or ())
 
 
-def has_phrase(text: str, phrase: str) -> bool:
-    """Whether a text holds a phrase as consecutive stemmed tokens."""
+def has_phrase(tokens: Sequence[str], phrase: str) -> bool:
+    """Whether a tokenised text (`tokenize`) holds a phrase as consecutive stemmed tokens."""
     words = tokenize(phrase)
-    return bool(words) and _occurrences(tokenize(text), words) > 0
+    return bool(words) and _occurrences(tokens, words) > 0
 
 
 def _occurrences(tokens: Sequence[str], words: Sequence[str]) -> int:

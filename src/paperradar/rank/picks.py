@@ -34,11 +34,12 @@ def select_picks(matches: Sequence[Match], profile: Profile) -> list[Pick]:
     highest; the other topics it hits travel with it so renderers can say so.
     """
     qualifying: dict[str, list[Match]] = {}
+    seed_ids = profile.seed_ids
     for match in matches:
         topic = profile.topics.get(match.topic)
         if match.profile != profile.name or topic is None or match.percent < topic.min_percent:
             continue
-        if match.paper_id in profile.seed_ids:
+        if match.paper_id in seed_ids:
             continue
         qualifying.setdefault(match.paper_id, []).append(match)
     by_topic: dict[str, list[tuple[Match, tuple[Match, ...]]]] = {key: [] for key in profile.topics}

@@ -7,7 +7,7 @@ language (compose/reasons.py), so a stored match never carries an id, a cosine o
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,14 @@ class MatchReason:
 
     def dump(self) -> str:
         """The reason as stored in a match row."""
-        data = {key: value for key, value in asdict(self).items() if value}
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+        # Field by field, as `load` reads them (dataclasses.asdict deep-copies: slow per match).
+        data: dict[str, object] = {
+            "phrases": list(self.phrases),
+            "seed": self.seed,
+            "liked": self.liked,
+            "votes": self.votes,
+        }
+        return json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def load(cls, stored: str) -> MatchReason | None:

@@ -8,10 +8,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
+from functools import cache
 
 import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from threadpoolctl import ThreadpoolController
 from tqdm import tqdm
 
 from paperradar.embed.embeddings import Embedder, text_vectors
@@ -71,14 +73,23 @@ def score_candidates(
     session: Session, embedder: Embedder, profile: Profile, pool: CandidatePool
 ) -> list[ScoredMatch]:
     """Score candidates for every topic of a profile: the one path of `run` and `rank`."""
-    seeds = load_seeds(session, embedder.model_name, profile)
-    index = TopicIndex.build(
-        profile,
-        seeds=seeds,
-        embed=lambda texts: text_vectors(session, embedder, texts),
-        background=pool.vectors,
-    )
-    return index.match(pool, load_votes(session, embedder.model_name, profile))
+    # A profile's matrices are small (a day's papers by a topic's anchors or voted papers): waking
+    # BLAS threads costs more than they save, and far more on a busy machine.
+    with _blas_threads().limit(limits=1, user_api="blas"):
+        seeds = load_seeds(session, embedder.model_name, profile)
+        index = TopicIndex.build(
+            profile,
+            seeds=seeds,
+            embed=lambda texts: text_vectors(session, embedder, texts),
+            background=pool.vectors,
+        )
+        return index.match(pool, load_votes(session, embedder.model_name, profile))
+
+
+@cache
+def _blas_threads() -> ThreadpoolController:
+    """The BLAS libraries loaded by now (numpy's, scipy's, faiss's), found once per process."""
+    return ThreadpoolController()
 
 
 def load_votes(session: Session, model: str, profile: Profile) -> dict[str, Votes]:

@@ -133,9 +133,15 @@ def list_feedback(session: Session, *, profile: str | None = None) -> list[Feedb
 def topic_votes(session: Session, profile: str) -> dict[str, TopicVotes]:
     """Return, per topic of a profile, the papers with a net 👍 and a net 👎, newest vote first."""
     totals: dict[str, dict[str, int]] = {}
-    for row in list_feedback(session, profile=profile):
-        papers = totals.setdefault(row.topic, {})
-        papers[row.paper_id] = papers.get(row.paper_id, 0) + row.value
+    # Only the three columns: every scoring run reads every vote of the profile.
+    rows = session.exec(
+        select(Feedback.topic, Feedback.paper_id, Feedback.value)
+        .where(Feedback.profile == profile)
+        .order_by(col(Feedback.updated_at).desc(), col(Feedback.id).desc())
+    )
+    for topic, paper_id, value in rows:
+        papers = totals.setdefault(topic, {})
+        papers[paper_id] = papers.get(paper_id, 0) + value
     return {
         topic: TopicVotes(
             liked=tuple(paper for paper, net in papers.items() if net > 0),
