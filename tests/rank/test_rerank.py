@@ -15,6 +15,7 @@ from paperradar.ingest.feeds import parse_feed
 from paperradar.ingest.papers import store_announcements
 from paperradar.llm.client import LLMClient
 from paperradar.profiles.profile import Profile, Topic
+from paperradar.rank.reasons import MatchReason
 from paperradar.rank.rerank import NO_LLM
 from paperradar.rank.rerank_contract import RerankDraft
 from paperradar.reports import StageReport
@@ -123,10 +124,11 @@ def cold_top(context: App) -> list[str]:
     return [match.paper_id for match in stored_matches(context)][:TOP]
 
 
-def test_a_paper_rated_10_moves_above_one_rated_0_and_the_reason_says_so(
+def test_a_paper_rated_10_moves_above_one_rated_0_and_its_reason_keeps_the_evidence(
     context: App, day: dict[str, str], chat_server: ChatServer, llm_settings: LLMSettings
 ) -> None:
     first, *_, last = cold_top(context)
+    cold = {m.paper_id: MatchReason.load(m.reason) for m in stored_matches(context)}
     chat_server.respond_with(judge_by(day, {first: 0, last: 10}))
     priced = llm_settings.model_copy(
         update={"price_per_million_input": 1.0, "price_per_million_output": 2.0}
@@ -138,8 +140,11 @@ def test_a_paper_rated_10_moves_above_one_rated_0_and_the_reason_says_so(
     order = [match.paper_id for match in stored_matches(context)]
     assert order.index(last) < order.index(first)
     by_id = {match.paper_id: match for match in stored_matches(context)}
-    assert by_id[last].reason.endswith(f"; LLM 10/10: Judged on its abstract ({last}).")
-    assert "; LLM 0/10: " in by_id[first].reason
+    raised, lowered = (MatchReason.load(by_id[p].reason) for p in (last, first))
+    assert raised is not None and lowered is not None
+    assert (raised.judged, raised.judgement) == (10, f"Judged on its abstract ({last}).")
+    assert lowered.judged == 0
+    assert replace(raised, judged=None, judgement="") == cold[last]
     assert report.details["re-rank calls"] == 1
     assert report.details["re-rank judged"] == TOP
     assert report.details["re-rank prompt_tokens"] == 3000
@@ -235,7 +240,8 @@ def test_an_invalid_reply_keeps_cold_scores_and_the_next_run_asks_again(
 
     assert len(chat_server.requests) == 3
     assert retried.details["re-rank judged"] == TOP
-    assert sum("; LLM 5/10: " in m.reason for m in stored_matches(context)) == TOP
+    judged = [MatchReason.load(m.reason) for m in stored_matches(context)]
+    assert sum(reason is not None and reason.judged == 5 for reason in judged) == TOP
 
 
 def test_a_hostile_abstract_cannot_close_its_fence(
@@ -276,7 +282,7 @@ def test_on_without_an_llm_says_so_and_scores_cold(context: App, day: dict[str, 
 
     assert report.note == NO_LLM
     assert report.written > 0
-    assert all("LLM" not in match.reason for match in stored_matches(context))
+    assert all('"judged"' not in match.reason for match in stored_matches(context))
 
 
 @pytest.mark.parametrize(

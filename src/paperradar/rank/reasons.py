@@ -22,10 +22,17 @@ class MatchReason:
     liked: str | None = None
     # How many votes the topic learned from (0: the profile's text alone).
     votes: int = 0
+    # The re-ranking LLM's relevance (0-10) and its one-sentence why, when it judged the paper.
+    judged: int | None = None
+    judgement: str = ""
 
     def with_votes(self, votes: int, liked: str | None) -> MatchReason:
         """The same reason, saying the readers' votes shaped the score."""
         return replace(self, votes=votes, liked=liked)
+
+    def with_judgement(self, relevance: int, why: str) -> MatchReason:
+        """The same reason, with the re-ranking LLM's judgement recorded."""
+        return replace(self, judged=relevance, judgement=why)
 
     def dump(self) -> str:
         """The reason as stored in a match row."""
@@ -35,8 +42,11 @@ class MatchReason:
             "seed": self.seed,
             "liked": self.liked,
             "votes": self.votes,
+            "judged": self.judged,
+            "judgement": self.judgement,
         }
-        return json.dumps({k: v for k, v in data.items() if v}, ensure_ascii=False, sort_keys=True)
+        kept = {k: v for k, v in data.items() if v or (k == "judged" and v is not None)}
+        return json.dumps(kept, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def load(cls, stored: str) -> MatchReason | None:
@@ -52,6 +62,8 @@ class MatchReason:
             seed=_optional(data.get("seed")),
             liked=_optional(data.get("liked")),
             votes=int(data.get("votes", 0)),
+            judged=None if data.get("judged") is None else int(data["judged"]),
+            judgement=str(data.get("judgement", "")),
         )
 
     @property

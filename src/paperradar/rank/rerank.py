@@ -22,6 +22,7 @@ from paperradar.llm.prompts import Prompt, load_prompt
 from paperradar.profiles.profile import Profile, Topic
 from paperradar.rank.calibration import percent_of
 from paperradar.rank.index import ScoredMatch, best_first
+from paperradar.rank.reasons import MatchReason
 from paperradar.rank.rerank_contract import (
     PaperJudgement,
     RerankDraft,
@@ -46,11 +47,17 @@ REASON_WHY_CHARS = 100
 
 
 def rescored(match: ScoredMatch, judgement: Judgement, weight: float) -> ScoredMatch:
-    """Blend a match's cold score with the model's relevance and say so in its reason."""
+    """Blend a match's cold score with the model's relevance and record it in its reason.
+
+    The reason stays data (rank/reasons.py): the digest still quotes the evidence a reader can
+    check, and the judgement is kept with it.
+    """
     score = (1 - weight) * match.score + weight * judgement.relevance / 10
     why = cut(judgement.reason, REASON_WHY_CHARS)
-    reason = f"{match.reason}; LLM {judgement.relevance}/10: {why}"
-    return replace(match, score=score, percent=percent_of(score), reason=reason)
+    reason = (MatchReason.load(match.reason) or MatchReason()).with_judgement(
+        judgement.relevance, why
+    )
+    return replace(match, score=score, percent=percent_of(score), reason=reason.dump())
 
 
 @dataclass(frozen=True)
