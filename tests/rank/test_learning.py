@@ -99,6 +99,31 @@ def test_likes_alone_change_no_score_here(space: dict[str, np.ndarray]) -> None:
     assert (model.shift(scored(space["like_probe"])) == 0).all()
 
 
+def test_a_taste_the_votes_share_is_learned_and_one_they_do_not_is_not(
+    space: dict[str, np.ndarray],
+) -> None:
+    # The same twelve papers of one direction, split by the reader's taste (the other direction's
+    # papers disliked) or by a coin: only the first split is a taste the text shows.
+    agreeing = fit(votes_of(space["liked"][:6], space["disliked"][:6]))
+    mixed = np.vstack([space["liked"][:6], space["disliked"][:6]])[
+        np.random.default_rng(5).permutation(12)
+    ]
+    coin = fit(votes_of(mixed[:6], mixed[6:]))
+
+    strength = lambda model: float(np.linalg.norm(model.means))  # noqa: E731
+    assert strength(agreeing) > 0.9
+    assert strength(coin) < 0.25 * strength(agreeing)
+    probe = scored(space["like_probe"])
+    assert agreeing.shift(probe).mean() > 2 * abs(coin.shift(probe).mean())
+
+
+def test_one_vote_of_a_kind_is_no_taste_yet(space: dict[str, np.ndarray]) -> None:
+    # Left out of its own kind's mean, a lone 👍 would have nothing to be compared with.
+    model = fit(votes_of(space["liked"][:1], space["disliked"][:5]))
+    assert model.weights is not None
+    assert not model.means.any()
+
+
 def test_the_shift_grows_with_the_votes_and_stays_bounded(space: dict[str, np.ndarray]) -> None:
     few = fit(votes_of(space["liked"][:1], space["disliked"][:1]))
     many = fit(votes_of(space["liked"], space["disliked"]))
@@ -116,8 +141,7 @@ def test_votes_reorder_a_topic_rather_than_move_all_its_percents(
     # leaving aside the push that a disliked paper's neighbours get.
     model = fit(votes_of(space["liked"][:6], space["disliked"][:6]))
     voted = scored(np.vstack([space["liked"][:6], space["disliked"][:6]]))
-    regression = voted.features @ model.weights - model.centre  # type: ignore[operator]
-    assert regression.mean() == pytest.approx(0.0, abs=1e-9)
+    assert model.regression(voted).mean() == pytest.approx(0.0, abs=1e-9)
 
 
 def test_the_cold_score_is_an_offset_what_it_already_says_is_not_learned_again() -> None:

@@ -2,35 +2,44 @@
 
 The cold score's percent is a calibrated chance (calibration.py), so votes update it as evidence
 updates a prior. A logistic regression on the voted papers, whose offset is each paper's cold
-log-odds, learns only what the cold score does not already say, over the paper's vector and its
-evidence (evidence.py): which of a topic's papers this reader wants. Its shift is centred on the
-voted papers (votes re-order a topic's papers; they do not move all its percents), its L2
-penalties keep a few votes from swinging a topic (the shift grows with the votes), and it never
-passes `MAX_SHIFT`. It was learned on the voted papers, all near or above the topic's bar, so it
-applies in full from `FULL_FROM_PERCENT` up and not at all below `NONE_BELOW_PERCENT`: votes
-never lift a paper the topic does not match. A regression needs both kinds of vote, so a 👎 is
-also a negative anchor: a paper about as close to a disliked one as two papers on one narrow
-question goes down (a 👍 is a seed of its topic already, readers/topics.py, and pulls its
-neighbours up). bench/ranking.py measures it; docs/ranking.md gives the numbers.
+log-odds, learns only what the cold score does not already say, over the paper's vector, its
+evidence (evidence.py) and its taste: how close it is to the mean 👍 and the mean 👎 paper. The
+taste learns a reader's narrower question from a few votes; it counts as much as the votes
+agree with one another, so votes that follow no taste a paper's text shows teach it nothing.
+The shift is centred on the voted papers (votes re-order a topic's papers; they do not move all
+its percents), its L2 penalties keep a few votes from swinging a topic (the shift grows with the
+votes), and it never passes `MAX_SHIFT`. It was learned on the voted papers, all near or above
+the topic's bar, so it applies in full from `FULL_FROM_PERCENT` up and not at all below
+`NONE_BELOW_PERCENT`: votes never lift a paper the topic does not match. A regression needs both
+kinds of vote, so a 👎 is also a negative anchor: a paper about as close to a disliked one as two
+papers on one narrow question goes down (a 👍 is a seed of its topic already, readers/topics.py,
+and pulls its neighbours up). bench/ranking.py measures it; docs/ranking.md gives the numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.stats import rankdata
 
 from paperradar.rank.calibration import Calibration
 
 # A topic learns from its newest votes of each kind: tastes drift, and the fit must stay within
 # the time one chat's scoring may take.
 NEWEST_VOTES = 100
-# L2 penalties of the regression, per feature group (the features are on [0, 1] scales).
+# L2 penalties of the regression, per feature group (chosen with bench/ranking.py's readers).
 VECTOR_PENALTY = 1.0
 EVIDENCE_PENALTY = 0.3
+TASTE_PENALTY = 0.3
+# The taste features are closeness to the mean 👍 and the mean 👎 paper times this scale: a
+# topic's papers differ by about 0.1 in it, as the other features differ by about 1.
+TASTE_SCALE = 10.0
+# A taste needs this many votes of each kind: a paper is left out of its own kind's mean.
+TASTE_MIN_VOTES = 2
 # The largest shift votes may give a paper, in log-odds (about 0.15 of the score).
 MAX_SHIFT = 3.0
 # A paper this close (cosine) to a 👎 one starts to go down, by up to DISLIKED_PUSH log-odds for
@@ -71,10 +80,9 @@ class Scored:
     vectors: np.ndarray
     evidence: np.ndarray
 
-    @property
-    def features(self) -> np.ndarray:
-        """What the regression weighs: each paper's vector, then its evidence."""
-        stacked: np.ndarray = np.hstack([self.vectors, self.evidence])
+    def features(self, taste: np.ndarray) -> np.ndarray:
+        """What the regression weighs: each paper's vector, its evidence, then its taste."""
+        stacked: np.ndarray = np.hstack([self.vectors, self.evidence, taste])
         return stacked
 
 
@@ -87,12 +95,23 @@ class TopicModel:
     disliked: np.ndarray  # unit vectors of the 👎 papers
     votes: int
     liked: int
+    means: np.ndarray  # the mean 👍 and the mean 👎 vector (rows), for the taste features
+
+    def regression(self, papers: Scored) -> np.ndarray:
+        """The regression's part of each paper's shift (zero until there are 👍 and 👎)."""
+        if self.weights is None:
+            return np.zeros(len(papers.score))
+        learned: np.ndarray = papers.features(self.taste(papers.vectors)) @ self.weights
+        return learned - self.centre
+
+    def taste(self, vectors: np.ndarray) -> np.ndarray:
+        """The taste features: closeness to the mean 👍 and the mean 👎 paper."""
+        closeness: np.ndarray = TASTE_SCALE * vectors @ self.means.T
+        return closeness
 
     def shift(self, papers: Scored) -> np.ndarray:
         """Each paper's change of log-odds from the votes, within ±MAX_SHIFT."""
-        shift = np.zeros(len(papers.score))
-        if self.weights is not None:
-            shift += papers.features @ self.weights - self.centre
+        shift = self.regression(papers)
         if len(self.disliked):
             closeness = (papers.vectors @ self.disliked.T).max(axis=1)
             shift -= DISLIKED_PUSH * np.clip(
@@ -127,24 +146,57 @@ def fit_topic_model(votes: Votes, voted: Scored, *, slope: float) -> TopicModel 
     if votes.count == 0:
         return None
     liked = votes.values > 0
-    weights, centre = None, 0.0
-    if liked.any() and not liked.all():
-        features = voted.features
-        penalty = np.concatenate(
-            [
-                np.full(voted.vectors.shape[1], VECTOR_PENALTY),
-                np.full(voted.evidence.shape[1], EVIDENCE_PENALTY),
-            ]
-        )
-        weights = _logistic_with_offset(features, slope * voted.score, liked, penalty)
-        centre = float((features @ weights).mean())
-    return TopicModel(
-        weights=weights,
-        centre=centre,
+    model = TopicModel(
+        weights=None,
+        centre=0.0,
         disliked=votes.vectors[~liked],
         votes=votes.count,
         liked=int(liked.sum()),
+        means=np.zeros((2, votes.vectors.shape[1])),
     )
+    if liked.all() or not liked.any():
+        return model
+    means, taste = _taste(votes.vectors, liked)
+    features = voted.features(TASTE_SCALE * taste)
+    penalty = np.concatenate(
+        [
+            np.full(voted.vectors.shape[1], VECTOR_PENALTY),
+            np.full(voted.evidence.shape[1], EVIDENCE_PENALTY),
+            np.full(2, TASTE_PENALTY),
+        ]
+    )
+    weights = _logistic_with_offset(features, slope * voted.score, liked, penalty)
+    learned = replace(model, weights=weights, means=means)
+    return replace(learned, centre=float(learned.regression(voted).mean()))
+
+
+def _taste(vectors: np.ndarray, liked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean 👍 and 👎 vectors (rows) and each voted paper's taste, both times the agreement.
+
+    A voted paper's taste is its closeness to the means of the *other* votes: counted in its own
+    mean it would look close to it whatever the reader's taste. How well that closeness tells
+    the votes apart (2 AUC - 1) is the agreement; the features are scaled by it, so a taste the
+    votes do not share weighs nothing, in the fit and when candidates are scored alike.
+    """
+    if min(int(liked.sum()), int((~liked).sum())) < TASTE_MIN_VOTES:
+        return np.zeros((2, vectors.shape[1])), np.zeros((len(vectors), 2))
+    columns = []
+    for kind in (liked, ~liked):
+        own = kind.astype(float)
+        closeness = vectors @ vectors[kind].sum(axis=0) - own * (vectors * vectors).sum(axis=1)
+        columns.append(closeness / (kind.sum() - own))
+    taste = np.stack(columns, axis=1)
+    agreement = _agreement(taste[:, 0] - taste[:, 1], liked)
+    means = np.stack([vectors[liked].mean(axis=0), vectors[~liked].mean(axis=0)])
+    return agreement * means, agreement * taste
+
+
+def _agreement(closeness: np.ndarray, liked: np.ndarray) -> float:
+    """How well the other votes predict each vote: 2 AUC - 1 of the closeness, at least 0."""
+    ranks = rankdata(closeness)
+    up = int(liked.sum())
+    auc = (ranks[liked].sum() - up * (up + 1) / 2) / (up * (len(liked) - up))
+    return float(max(0.0, 2 * auc - 1))
 
 
 def _logistic_with_offset(
@@ -156,18 +208,22 @@ def _logistic_with_offset(
     w (the intercept a only absorbs how often this reader says 👍; it ranks nothing).
     """
     sign = np.where(positive, 1.0, -1.0)
+    # Solved for v = sqrt(penalty) w, whose penalty is 1/2 |v|^2: the same optimum, and one
+    # scale for every feature group, so the solver stops at it whatever the penalties are.
+    root = np.sqrt(penalty)
+    scaled = features / root
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         intercept, weights = theta[0], theta[1:]
-        margin = sign * (offset + intercept + features @ weights)
-        value = float(np.logaddexp(0.0, -margin).sum() + 0.5 * (penalty * weights**2).sum())
+        margin = sign * (offset + intercept + scaled @ weights)
+        value = float(np.logaddexp(0.0, -margin).sum() + 0.5 * (weights**2).sum())
         slope = -sign / (1.0 + np.exp(np.clip(margin, -50.0, 50.0)))
-        gradient = np.concatenate([[slope.sum()], features.T @ slope + penalty * weights])
+        gradient = np.concatenate([[slope.sum()], scaled.T @ slope + weights])
         return value, gradient
 
     start = np.zeros(features.shape[1] + 1)
-    result = minimize(loss, start, jac=True, method="L-BFGS-B", tol=1e-6)
-    weights: np.ndarray = result.x[1:]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-6})
+    weights: np.ndarray = result.x[1:] / root
     return weights
 
 
