@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -123,7 +123,15 @@ class LexicalIndex:
 
     def doc_freq(self, term: str) -> int:
         """How many documents contain a (stemmed) term."""
-        return len(self.postings(term)[0])
+        return self._doc_freqs[term]
+
+    @cached_property
+    def _doc_freqs(self) -> Counter[str]:
+        # Every term's at once: idf is asked of many more terms than postings are.
+        freqs: Counter[str] = Counter()
+        for counts in self._counts:
+            freqs.update(counts.keys())
+        return freqs
 
     def idf(self, term: str) -> float:
         """A term's BM25 idf over the statistics' documents (this index's own by default)."""
