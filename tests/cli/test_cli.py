@@ -91,3 +91,32 @@ def test_rank_writes_every_paper_for_every_topic(cli_env: dict[str, str], tmp_pa
     assert set(ranking) == {"model_merging", "self_evolution", "long_context"}
     for ids in ranking.values():
         assert sorted(ids) == sorted(row["id"] for row in rows)
+
+
+@pytest.mark.slow
+def test_feedback_show_says_what_the_votes_taught_and_how_far_they_agree(
+    cli_env: dict[str, str],
+) -> None:
+    assert _invoke(["demo"], cli_env).exit_code == 0
+    suggested = _invoke(["feedback", "suggest", "--count", "6"], cli_env).output
+    section = suggested.split("[self_evolution]", 1)[1].split("\n", 1)[1].split("[long_context]")[0]
+    papers = [line.split()[0] for line in section.splitlines() if line.startswith("  ")][:4]
+    assert len(papers) == 4, suggested
+
+    def vote(paper: str, *down: str) -> None:
+        result = _invoke(["feedback", "add", paper, "--topic", "self_evolution", *down], cli_env)
+        assert result.exit_code == 0, result.output
+
+    vote(papers[0])
+    vote(papers[1], "--down")
+    early = _invoke(["feedback", "show"], cli_env).output
+    assert "1 👍, 1 👎" in early
+    assert "taste: not yet (it needs 2 👍 and 2 👎" in early
+
+    vote(papers[2])
+    vote(papers[3], "--down")
+    shown = _invoke(["feedback", "show"], cli_env).output
+    assert "2 👍, 2 👎" in shown
+    line = next(line for line in shown.splitlines() if "taste:" in line)
+    percent = int(line.split("votes agree ", 1)[1].split("%", 1)[0])
+    assert 0 <= percent <= 100

@@ -86,15 +86,16 @@ def test_topic_learning_lists_votes_and_weighs_liked_words_up_and_disliked_down(
         vote(engine, paper, "model_merging", UP)
     vote(engine, TOKEN_MERGING, "model_merging", DOWN)
     with session_scope(engine) as session:
-        learned = topic_learning(session, profile)
+        learned = topic_learning(session, profile, "sentence-transformers/all-MiniLM-L6-v2")
     assert [topic.topic for topic in learned] == ["model_merging"]
     merging = learned[0]
     assert len(merging.liked) == 2 and len(merging.disliked) == 1
     token_text = f"{stored[TOKEN_MERGING]['title']} {stored[TOKEN_MERGING]['abstract']}".lower()
     assert merging.less and all(word in token_text for word in merging.less)
     assert not set(merging.more) & set(merging.less)
+    assert merging.agreement is None  # one 👎, and no vectors stored
 
 
 def test_no_votes_no_learning(engine: Engine, profile: Profile) -> None:
     with session_scope(engine) as session:
-        assert topic_learning(session, profile) == []
+        assert topic_learning(session, profile, "sentence-transformers/all-MiniLM-L6-v2") == []

@@ -13,6 +13,7 @@ from paperradar.rank.learning import (
     fit_topic_model,
     suggest_votes,
     uncertain_papers,
+    vote_agreement,
 )
 
 DIMENSION = 16
@@ -110,6 +111,15 @@ def test_a_taste_the_votes_share_is_learned_and_one_they_do_not_is_not(
     ]
     coin = fit(votes_of(mixed[:6], mixed[6:]))
 
+    assert (
+        vote_agreement(
+            votes_of(space["liked"][:6], space["disliked"][:6]).vectors,
+            np.array([1] * 6 + [-1] * 6),
+        )
+        == 1.0
+    )
+    assert vote_agreement(mixed, np.array([1] * 6 + [-1] * 6)) < 0.25
+    assert vote_agreement(mixed[:3], np.array([1, -1, -1])) is None
     strength = lambda model: float(np.linalg.norm(model.means))  # noqa: E731
     assert strength(agreeing) > 0.9
     assert strength(coin) < 0.25 * strength(agreeing)

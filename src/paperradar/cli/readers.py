@@ -185,7 +185,7 @@ def show_feedback(profile_name: str | None) -> None:
     app = load_app(current_profiles=True)
     profile = _voting_profile(app, profile_name)
     with session_scope(app.engine) as session:
-        learned = topic_learning(session, profile)
+        learned = topic_learning(session, profile, app.embedder.model_name)
     if not learned:
         click.echo(f"no votes yet for {profile.name}")
     for topic in learned:
@@ -194,10 +194,21 @@ def show_feedback(profile_name: str | None) -> None:
         )
         click.echo(f"  more of: {', '.join(topic.more) or '-'}")
         click.echo(f"  less of: {', '.join(topic.less) or '-'}")
+        click.echo(f"  {_taste_line(topic.agreement)}")
         for title in topic.liked:
             click.echo(f"  👍 {title}")
         for title in topic.disliked:
             click.echo(f"  👎 {title}")
+
+
+def _taste_line(agreement: float | None) -> str:
+    """How far a topic's votes agree, and what that does to the ranking."""
+    if agreement is None:
+        return "taste: not yet (it needs 2 👍 and 2 👎 on embedded papers)"
+    return (
+        f"taste: votes agree {agreement:.0%} (how well your other votes predict each one; "
+        "the ranking weighs closeness to your 👍 and 👎 papers this much)"
+    )
 
 
 @feedback_group.command("suggest")

@@ -173,27 +173,50 @@ def fit_topic_model(votes: Votes, voted: Scored, *, slope: float) -> TopicModel 
 def _taste(vectors: np.ndarray, liked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mean 👍 and 👎 vectors (rows) and each voted paper's taste, both times the agreement.
 
-    A voted paper's taste is its closeness to the means of the *other* votes: counted in its own
-    mean it would look close to it whatever the reader's taste. How well that closeness tells
-    the votes apart (2 AUC - 1) is the agreement; the features are scaled by it, so a taste the
-    votes do not share weighs nothing, in the fit and when candidates are scored alike.
+    A voted paper's taste is its closeness to the means of the *other* votes (`vote_agreement`);
+    the features are scaled by the agreement, so a taste the votes do not share weighs nothing,
+    in the fit and when candidates are scored alike.
     """
-    if min(int(liked.sum()), int((~liked).sum())) < TASTE_MIN_VOTES:
+    if not _tasted(liked):
         return np.zeros((2, vectors.shape[1])), np.zeros((len(vectors), 2))
+    taste = _closeness_to_others(vectors, liked)
+    agreement = _agreement(taste, liked)
+    means = np.stack([vectors[liked].mean(axis=0), vectors[~liked].mean(axis=0)])
+    return agreement * means, agreement * taste
+
+
+def vote_agreement(vectors: np.ndarray, values: np.ndarray) -> float | None:
+    """How far a topic's votes share a taste the papers show: the weight its taste gets, 0-1.
+
+    Each voted paper's closeness to the mean 👍 and the mean 👎 paper of the *other* votes
+    (counted in its own mean, it would look close whatever the taste) predicts its vote; this
+    is how well (2 AUC - 1, at least 0). None before `TASTE_MIN_VOTES` of each kind.
+
+    Args:
+        vectors: the voted papers' unit vectors (rows).
+        values: +1 (👍) or -1 (👎) per paper.
+    """
+    liked = values > 0
+    return _agreement(_closeness_to_others(vectors, liked), liked) if _tasted(liked) else None
+
+
+def _tasted(liked: np.ndarray) -> bool:
+    return min(int(liked.sum()), int((~liked).sum())) >= TASTE_MIN_VOTES
+
+
+def _closeness_to_others(vectors: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """Per voted paper, its closeness to the mean 👍 and the mean 👎 of the other votes."""
     columns = []
     for kind in (liked, ~liked):
         own = kind.astype(float)
         closeness = vectors @ vectors[kind].sum(axis=0) - own * (vectors * vectors).sum(axis=1)
         columns.append(closeness / (kind.sum() - own))
-    taste = np.stack(columns, axis=1)
-    agreement = _agreement(taste[:, 0] - taste[:, 1], liked)
-    means = np.stack([vectors[liked].mean(axis=0), vectors[~liked].mean(axis=0)])
-    return agreement * means, agreement * taste
+    return np.stack(columns, axis=1)
 
 
 def _agreement(closeness: np.ndarray, liked: np.ndarray) -> float:
-    """How well the other votes predict each vote: 2 AUC - 1 of the closeness, at least 0."""
-    ranks = rankdata(closeness)
+    """2 AUC - 1 (at least 0) of closer-to-the-👍-than-to-the-👎 as a predictor of a 👍."""
+    ranks = rankdata(closeness[:, 0] - closeness[:, 1])
     up = int(liked.sum())
     auc = (ranks[liked].sum() - up * (up + 1) / 2) / (up * (len(liked) - up))
     return float(max(0.0, 2 * auc - 1))
