@@ -29,15 +29,13 @@ import dev_set
 from bench_settings import bench_settings
 from ranking import load_rows, pool_vectors
 from replay import Day, Scorer, build_days
-from sqlmodel import col, select
 
 from paperradar.app import App, build_app
 from paperradar.embed.embeddings import embed_missing
 from paperradar.ingest.feeds import parse_feed
-from paperradar.ingest.papers import store_reference_papers
+from paperradar.ingest.papers import store_reference_papers, stored_papers
 from paperradar.profiles.profile import load_profile
 from paperradar.store.db import session_scope
-from paperradar.store.records import Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DAYS = 5
@@ -51,14 +49,7 @@ def store_and_embed(ctx: App, pool: Path, ids: Sequence[str]) -> int:
     with session_scope(ctx.engine) as session:
         store_reference_papers(session, [a for a in announcements if a.arxiv_id in wanted])
     with session_scope(ctx.engine) as session:
-        papers = [
-            paper
-            for start in range(0, len(ids), 500)
-            for paper in session.exec(
-                select(Paper).where(col(Paper.arxiv_id).in_(list(ids[start : start + 500])))
-            )
-        ]
-        return embed_missing(session, ctx.embedder, papers)
+        return embed_missing(session, ctx.embedder, list(stored_papers(session, ids).values()))
 
 
 def vote_targets(scorer: Scorer, sources: Sequence[Day], count: int) -> dict[str, list[str]]:

@@ -55,17 +55,16 @@ from replay import (
     replay,
     taste_labels,
 )
-from sqlmodel import col, select
 
 from paperradar.app import App, build_app
 from paperradar.embed.vectors import load_vectors
+from paperradar.ingest.papers import stored_papers
 from paperradar.profiles.profile import Profile, load_profile
 from paperradar.rank.index import TopicIndex
 from paperradar.rank.rank_file import rank_papers_file
 from paperradar.rank.stage import load_seeds
 from paperradar.settings import EmbeddingSettings
 from paperradar.store.db import session_scope
-from paperradar.store.records import Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("nDCG@10", "day_nDCG@10", "day_R@10")
@@ -118,13 +117,7 @@ def table(results: Mapping[str, dict], ours: str, baseline: str = "BM25") -> str
 def pool_vectors(ctx: App, ids: Sequence[str]) -> np.ndarray:
     """Load the pool's cached vectors, in the ids' order."""
     with session_scope(ctx.engine) as session:
-        papers: dict[str, Paper] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            papers.update(
-                (p.arxiv_id, p)
-                for p in session.exec(select(Paper).where(col(Paper.arxiv_id).in_(chunk)))
-            )
+        papers = stored_papers(session, ids)
         return np.stack(load_vectors(session, ctx.embedder.model_name, [papers[i] for i in ids]))
 
 
