@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import Session, col, select
 
-from paperradar.embed.vectors import current_vectors
 from paperradar.profiles.profile import Profile
 from paperradar.rank.evidence import topic_query
-from paperradar.rank.learning import NEWEST_VOTES, vote_agreement
+from paperradar.rank.learning import vote_agreement
 from paperradar.rank.lexical import LexicalIndex, bm25_idf, content_terms, stem, tokenize
+from paperradar.rank.stage import load_votes
 from paperradar.readers.feedback import topic_votes
 from paperradar.store.records import Paper
 from paperradar.text import cut
@@ -89,13 +89,13 @@ def topic_learning(session: Session, profile: Profile, model: str) -> list[Topic
     """Per topic with votes, in the profile's order: its voted papers, weighted words and how
     far its votes agree (`model`: the embedding model whose vectors the ranking uses)."""
     learned = []
+    # The votes the ranking learns from (the newest, with their papers' vectors).
+    learning = load_votes(session, model, profile)
     for topic, votes in topic_votes(session, profile.name).items():
         if topic not in profile.topics:
             continue
         values = {paper: 1 for paper in votes.liked} | {paper: -1 for paper in votes.disliked}
-        newest = {
-            p: values[p] for p in (*votes.liked[:NEWEST_VOTES], *votes.disliked[:NEWEST_VOTES])
-        }
+        voted = learning.get(topic)
         weights = _term_weights(session, profile, topic, values)
         ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
         titles = _titles(session, values)
@@ -107,23 +107,11 @@ def topic_learning(session: Session, profile: Profile, model: str) -> list[Topic
                 disliked=tuple(titles[p] for p in votes.disliked if p in titles),
                 more=tuple(word for word, weight in ranked[:TERMS] if weight > 0),
                 less=tuple(word for word, weight in ranked[::-1][:TERMS] if weight < 0),
-                agreement=_agreement(session, model, newest),
+                agreement=vote_agreement(voted.vectors, voted.values) if voted else None,
             )
         )
     order = list(profile.topics)
     return sorted(learned, key=lambda item: order.index(item.topic))
-
-
-def _agreement(session: Session, model: str, values: Mapping[str, int]) -> float | None:
-    """`vote_agreement` of the votes the ranking learns from (those with a stored vector)."""
-    papers = session.exec(select(Paper).where(col(Paper.arxiv_id).in_(list(values)))).all()
-    vectors = current_vectors(session, model, papers)
-    known = [paper for paper in values if paper in vectors]
-    if not known:
-        return None
-    return vote_agreement(
-        np.stack([vectors[paper] for paper in known]), np.array([values[p] for p in known])
-    )
 
 
 def _titles(session: Session, papers: Iterable[str]) -> dict[str, str]:
