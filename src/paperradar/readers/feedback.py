@@ -122,9 +122,13 @@ def record_vote(
     )
 
 
+# The order votes are read in: the ranking learns from a topic's newest ones.
+_NEWEST_FIRST = (col(Feedback.updated_at).desc(), col(Feedback.id).desc())
+
+
 def list_feedback(session: Session, *, profile: str | None = None) -> list[Feedback]:
     """Return votes, newest first, optionally of one profile."""
-    query = select(Feedback).order_by(col(Feedback.updated_at).desc(), col(Feedback.id).desc())
+    query = select(Feedback).order_by(*_NEWEST_FIRST)
     if profile is not None:
         query = query.where(Feedback.profile == profile)
     return list(session.exec(query).all())
@@ -137,7 +141,7 @@ def topic_votes(session: Session, profile: str) -> dict[str, TopicVotes]:
     rows = session.exec(
         select(Feedback.topic, Feedback.paper_id, Feedback.value)
         .where(Feedback.profile == profile)
-        .order_by(col(Feedback.updated_at).desc(), col(Feedback.id).desc())
+        .order_by(*_NEWEST_FIRST)
     )
     for topic, paper_id, value in rows:
         papers = totals.setdefault(topic, {})
